@@ -9,7 +9,8 @@ hidden prompt on a terminal, or one per line from standard input. They are never
 
 Files: metadata in $KEYPORT_CONFIG_DIR (default ~/.config/keyport/connections.json);
 secrets in the OS keychain under service $KEYPORT_KEYCHAIN_SERVICE (default \"keyport\").
-$BROWSER is used to open sign-in pages.
+$BROWSER is used to open sign-in pages. While the desktop app (or `keyport agent`) runs,
+`keyport token` is answered from its memory over $KEYPORT_CONFIG_DIR/agent.sock.
 
 Exit codes:
   0  success
@@ -84,6 +85,10 @@ pub enum Command {
     },
     /// List the vendors Keyport knows.
     Vendors,
+    /// Keep tokens in memory and serve `keyport token` over a user-only socket (the
+    /// desktop app does this while it runs).
+    #[cfg(unix)]
+    Agent,
 }
 
 #[derive(Args)]

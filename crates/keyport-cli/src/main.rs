@@ -36,6 +36,19 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     };
     match cli.command {
         Command::Token { name, min_valid } => {
+            // A running agent (the desktop app, or `keyport agent`) answers from memory.
+            #[cfg(unix)]
+            match keyport_engine::agent::ask(kp.config_dir(), &name, min_valid) {
+                Some(keyport_engine::agent::AgentAnswer::Token(t)) => {
+                    w(writeln!(out, "{}", t.expose()))?;
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Some(keyport_engine::agent::AgentAnswer::Failed(code, message)) => {
+                    eprintln!("keyport: {message}");
+                    return Ok(ExitCode::from(code));
+                }
+                None => {}
+            }
             let t = kp.token(&name, min_valid)?;
             w(writeln!(out, "{}", t.expose()))?;
         }
@@ -158,6 +171,14 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
         }
         Command::Connect(c) => return connect(&kp, c, &mut out),
+        #[cfg(unix)]
+        Command::Agent => {
+            eprintln!(
+                "Serving tokens on {} (Ctrl-C to stop).",
+                keyport_engine::agent::socket_path(kp.config_dir()).display()
+            );
+            keyport_engine::agent::serve(&kp)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,8 @@
 //! to the keychain ([`vault`]) and the rest to the metadata file ([`store`]) →
 //! [`Keyport::token`] hands it out, refreshing under a file lock when it is near expiry.
 
+#[cfg(unix)]
+pub mod agent;
 pub mod browser;
 mod error;
 pub mod flow;
@@ -77,6 +79,11 @@ impl Keyport {
             .ok()
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "keyport".into())
+    }
+
+    /// Keyport's folder (metadata, locks, the agent's socket).
+    pub fn config_dir(&self) -> &std::path::Path {
+        self.store.dir()
     }
 
     /// Where the metadata file lives (for messages and the window's footer).

@@ -385,4 +385,122 @@ mod tests {
             _ => panic!("a valid callback must be accepted"),
         }
     }
+
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    /// Sends one raw request and returns the status code and body.
+    fn send(port: u16, target: &str, host: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("listener accepts");
+        write!(
+            s,
+            "GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        let status = out.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (status, out)
+    }
+
+    fn run_listener(
+        window: Duration,
+        cancel: Cancel,
+    ) -> (
+        u16,
+        std::thread::JoinHandle<(Result<Callback>, Vec<WaitEvent>)>,
+    ) {
+        let l = Listener::bind(0, "/callback").expect("bind");
+        let port = l.port();
+        let h = std::thread::spawn(move || {
+            let mut events = Vec::new();
+            let r = l.wait(&expect(), window, &cancel, &mut |e| events.push(e));
+            (r, events)
+        });
+        (port, h)
+    }
+
+    #[test]
+    fn serves_only_the_path_host_and_state_then_closes() {
+        let (port, h) = run_listener(Duration::from_secs(20), Cancel::default());
+        let host = format!("127.0.0.1:{port}");
+        assert_eq!(send(port, "/favicon.ico", &host).0, 404);
+        let (st, body) = send(port, "/callback?code=c&state=s1", "evil.example:80");
+        assert_eq!(st, 400);
+        assert!(body.contains("Host header"), "{body}");
+        let (st, body) = send(port, "/callback?code=c&state=wrong", &host);
+        assert_eq!(st, 400);
+        assert!(body.contains("state does not match"), "{body}");
+        assert_eq!(send(port, "/callback?code=c", &host).0, 400);
+        let (st, body) = send(
+            port,
+            "/callback?code=the-code&state=s1&businessId=b1",
+            &format!("localhost:{port}"),
+        );
+        assert_eq!(st, 200, "{body}");
+        assert!(body.contains("close this tab"));
+        let (r, events) = h.join().expect("thread");
+        let cb = r.expect("the valid callback is accepted");
+        assert_eq!(cb.code.expose(), "the-code");
+        assert_eq!(cb.extra.get("businessId").map(String::as_str), Some("b1"));
+        let ignored = events
+            .iter()
+            .filter(|e| matches!(e, WaitEvent::Ignored(_)))
+            .count();
+        assert_eq!(
+            ignored, 3,
+            "wrong host, wrong state and no state are reported: {events:?}"
+        );
+        // One callback only: the port is closed now.
+        assert!(
+            TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "the listener must be closed"
+        );
+    }
+
+    #[test]
+    fn denied_consent_ends_the_wait_with_the_vendor_words() {
+        let (port, h) = run_listener(Duration::from_secs(20), Cancel::default());
+        let (st, body) = send(
+            port,
+            "/callback?error=access_denied&error_description=User+said+no&state=s1",
+            &format!("127.0.0.1:{port}"),
+        );
+        assert_eq!(st, 400);
+        assert!(body.contains("User said no"), "{body}");
+        match h.join().expect("thread").0 {
+            Err(Error::Denied { error, description }) => {
+                assert_eq!(error, "access_denied");
+                assert_eq!(description.as_deref(), Some("User said no"));
+            }
+            other => panic!("expected Denied, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn window_timeout_cancel_and_busy_port() {
+        let (port, h) = run_listener(Duration::from_millis(300), Cancel::default());
+        assert!(matches!(
+            h.join().expect("thread").0,
+            Err(Error::Timeout { .. })
+        ));
+        assert!(
+            TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "closed after a timeout"
+        );
+
+        let cancel = Cancel::default();
+        let (_, h) = run_listener(Duration::from_secs(30), cancel.clone());
+        std::thread::sleep(Duration::from_millis(50));
+        cancel.cancel();
+        assert!(matches!(h.join().expect("thread").0, Err(Error::Cancelled)));
+
+        let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let busy = holder.local_addr().expect("addr").port();
+        match Listener::bind(busy, "/callback") {
+            Err(Error::PortBusy { port }) => assert_eq!(port, busy),
+            Err(other) => panic!("expected PortBusy, got {other:?}"),
+            Ok(_) => panic!("expected PortBusy, the bind succeeded"),
+        }
+    }
 }

@@ -347,22 +347,7 @@ impl Keyport {
                 secret: s.client_secret.as_ref(),
                 auth: &meta.client_auth,
             };
-            if let Some(url) = &meta.revocation_url {
-                for (token, hint) in [
-                    (&s.refresh_token, "refresh_token"),
-                    (&s.access_token, "access_token"),
-                ] {
-                    let Some(token) = token else { continue };
-                    match oauth::revoke(&self.http, label, url, &client, token, hint) {
-                        Ok(()) => {
-                            steps.push(format!("{label} revoked the {}.", hint.replace('_', " ")))
-                        }
-                        Err(e) => {
-                            failure.get_or_insert(e);
-                        }
-                    }
-                }
-            }
+            // Logout first: it needs the access token the revocation is about to kill.
             let access_alive = conn.expires_at.is_none_or(|e| e > now());
             if let (Some(url), Some(at), true) = (&meta.logout_url, &s.access_token, access_alive) {
                 let headers = [(
@@ -391,6 +376,22 @@ impl Keyport {
                     }
                     Err(e) => {
                         failure.get_or_insert(e);
+                    }
+                }
+            }
+            if let Some(url) = &meta.revocation_url {
+                for (token, hint) in [
+                    (&s.refresh_token, "refresh_token"),
+                    (&s.access_token, "access_token"),
+                ] {
+                    let Some(token) = token else { continue };
+                    match oauth::revoke(&self.http, label, url, &client, token, hint) {
+                        Ok(()) => {
+                            steps.push(format!("{label} revoked the {}.", hint.replace('_', " ")))
+                        }
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                        }
                     }
                 }
             }
@@ -434,10 +435,12 @@ impl Keyport {
         let base_url = match (&req.base_url, req.vendor.default_base()) {
             (Some(b), _) => Some(check_base(b)?),
             (None, Some(d)) => Some(d.to_owned()),
-            (None, None) => return Err(Error::input(format!(
+            (None, None) => {
+                return Err(Error::input(format!(
                 "{} needs the instance URL: add --base-url (e.g. https://yourcompany.xentral.biz).",
                 req.vendor.label()
-            ))),
+            )))
+            }
         };
         let mut secrets = Secrets::default();
         for field in req.vendor.manual_fields() {

@@ -87,25 +87,57 @@ pub(crate) fn save(vault: &dyn Vault, name: &str, secrets: &Secrets) -> Result<(
 /// The OS keychain through the `keyring` crate (Secret Service on Linux, Keychain on
 /// macOS, Credential Manager on Windows). Entries are `service = <namespace>`,
 /// `username = <connection name>`; the namespace keeps test and development data apart.
+///
+/// A locked keychain makes the Secret Service show its unlock prompt and the call wait for
+/// it. Keyport waits at most `timeout` (default 60 s, `KEYPORT_KEYCHAIN_TIMEOUT_SECS`), then
+/// says the keychain is locked, instead of hanging a script forever.
 pub struct KeychainVault {
     service: String,
+    timeout: std::time::Duration,
 }
 
 impl KeychainVault {
     pub fn new(service: impl Into<String>) -> Self {
+        let secs = std::env::var("KEYPORT_KEYCHAIN_TIMEOUT_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60);
         Self {
             service: service.into(),
+            timeout: std::time::Duration::from_secs(secs),
         }
     }
 
-    fn entry(&self, key: &str) -> Result<keyring::Entry> {
-        keyring::Entry::new(&self.service, key).map_err(keychain_error)
+    /// Runs one keychain call on a helper thread, bounded by the timeout.
+    fn call<T: Send + 'static>(
+        &self,
+        key: &str,
+        f: impl FnOnce(keyring::Entry) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (service, key) = (self.service.clone(), key.to_owned());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let r = keyring::Entry::new(&service, &key)
+                .map_err(keychain_error)
+                .and_then(f);
+            let _ = tx.send(r);
+        });
+        rx.recv_timeout(self.timeout).unwrap_or_else(|_| {
+            Err(Error::Keychain {
+                detail: format!(
+                    "it did not answer within {} s; it is probably locked and waiting for its password. Unlock it (your desktop's Passwords and Keys, or log in again)",
+                    self.timeout.as_secs()
+                ),
+            })
+        })
     }
 }
 
 fn keychain_error(e: keyring::Error) -> Error {
     let detail = match &e {
-        keyring::Error::NoStorageAccess(inner) => format!("no access: {inner}"),
+        keyring::Error::NoStorageAccess(inner) => {
+            format!("it is locked or refused access ({inner}); unlock it and allow Keyport")
+        }
         keyring::Error::PlatformFailure(inner) => format!("platform failure: {inner}"),
         other => other.to_string(),
     };
@@ -114,24 +146,25 @@ fn keychain_error(e: keyring::Error) -> Error {
 
 impl Vault for KeychainVault {
     fn get(&self, key: &str) -> Result<Option<SecretString>> {
-        match self.entry(key)?.get_password() {
+        self.call(key, |entry| match entry.get_password() {
             Ok(v) => Ok(Some(SecretString::new(v))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(keychain_error(e)),
-        }
+        })
     }
 
     fn set(&self, key: &str, value: &SecretString) -> Result<()> {
-        self.entry(key)?
-            .set_password(value.expose())
-            .map_err(keychain_error)
+        let value = value.clone();
+        self.call(key, move |entry| {
+            entry.set_password(value.expose()).map_err(keychain_error)
+        })
     }
 
     fn delete(&self, key: &str) -> Result<()> {
-        match self.entry(key)?.delete_credential() {
+        self.call(key, |entry| match entry.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(keychain_error(e)),
-        }
+        })
     }
 }
 

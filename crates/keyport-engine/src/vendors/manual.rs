@@ -30,8 +30,8 @@ pub fn facts(v: VendorId) -> &'static Facts {
 
 static EXO: Facts = Facts {
     fields: &[ManualField::Username, ManualField::Password, ManualField::ApiKey, ManualField::Token],
-    // On-premises API servers often listen here; the cloud is https://exo.api.myob.com.
-    default_base: Some("http://localhost:8888"),
+    // The cloud API; an on-premises API server (often http://localhost:8888) is given with --base-url.
+    default_base: Some("https://exo.api.myob.com"),
     revoke_steps: "In MYOB Exo Config (MYOB Configurator): Staff tab → select the integration user → API tab → untick Allow API Access → Save. The token stops working at once; ticking it again later issues a new one.",
     reissue_steps: "In MYOB Exo Config: Staff tab → find the integration user → API tab → untick Allow API Access → Save → tick Allow API Access → Save. Copy the new token and give it to Keyport with `keyport set-token NAME` (it reads the token from standard input). Exo tokens also end with the yearly module licence.",
     add_warning: None,

@@ -1,0 +1,913 @@
+//! End to end through the `keyport` CLI: real Secret Service (read back with secret-tool
+//! from outside the process), real headless Chromium on the mock vendor's consent pages,
+//! the mock vendor server behaving as the vendors' documents say.
+
+use keyport_e2e::{free_port, keychain, Chromium, TestEnv};
+use keyport_mock::MockServer;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+// ---------- helpers ----------
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn control(mock: &MockServer, path: &str, body: Value) {
+    let mut r = agent()
+        .post(&format!("{}{path}", mock.base_url()))
+        .send_json(body)
+        .unwrap_or_else(|e| panic!("mock control {path}: {e}"));
+    assert!(
+        r.status().is_success(),
+        "mock control {path}: {} {}",
+        r.status(),
+        r.body_mut().read_to_string().unwrap_or_default()
+    );
+}
+
+fn stats(mock: &MockServer) -> Value {
+    let mut r = agent()
+        .get(&format!("{}/_mock/stats", mock.base_url()))
+        .call()
+        .expect("mock stats");
+    serde_json::from_str(&r.body_mut().read_to_string().expect("stats body")).expect("stats json")
+}
+
+fn num(v: &Value, key: &str) -> u64 {
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("stats.{key} missing: {v}"))
+}
+
+trait Run {
+    fn run(&mut self) -> Output;
+}
+
+impl Run for Command {
+    fn run(&mut self) -> Output {
+        self.stdin(Stdio::null()).output().expect("run keyport")
+    }
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "keyport failed ({:?}):\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        out(&o),
+        err(&o)
+    );
+    out(&o)
+}
+
+#[track_caller]
+fn fails_with(o: &Output, code: i32, needle: &str) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "exit code; stdout: {} stderr: {}",
+        out(o),
+        err(o)
+    );
+    assert!(
+        err(o).contains(needle),
+        "stderr should say {needle:?}: {}",
+        err(o)
+    );
+}
+
+/// What Keyport stored in the real keychain for `name`, parsed.
+fn stored(env: &TestEnv, name: &str) -> Option<Value> {
+    keychain::lookup(env.namespace(), name)
+        .map(|s| serde_json::from_str(&s).expect("keychain entry is JSON"))
+}
+
+fn metadata(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.keyport_config_dir().join("connections.json")).unwrap_or_default()
+}
+
+fn list(env: &TestEnv) -> Vec<Value> {
+    let o = ok(env.keyport().args(["list", "--json"]).run());
+    serde_json::from_str::<Value>(&o)
+        .expect("list json")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn myob_client(mock: &MockServer, port: u16) -> String {
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    control(
+        mock,
+        "/_mock/clients",
+        json!({"vendor": "myob", "client_id": "myob-key", "client_secret": "myob-secret", "redirect_uris": [redirect], "cf_username": "Administrator", "cf_password": ""}),
+    );
+    redirect
+}
+
+fn connect_myob(
+    env: &TestEnv,
+    mock: &MockServer,
+    name: &str,
+    redirect: &str,
+    extra: &[&str],
+) -> Child {
+    env.keyport()
+        .args([
+            "connect",
+            "myob",
+            "--name",
+            name,
+            "--client-id",
+            "myob-key",
+            "--redirect-uri",
+            redirect,
+        ])
+        .args(["--auth-base", &format!("{}/myob/secure", mock.base_url())])
+        .args(["--api-base", &format!("{}/myob/api", mock.base_url())])
+        .args(["--secret-env", "KP_SECRET", "--cf-password-env", "KP_CF"])
+        .args(extra)
+        .env("KP_SECRET", "myob-secret")
+        .env("KP_CF", "")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn keyport connect")
+}
+
+const ADV_CLIENT: &str = "88358B02-A48D-A50E-F710-39C1636C30F6@Clearwater";
+
+fn connect_advanced(
+    env: &TestEnv,
+    mock: &MockServer,
+    name: &str,
+    port: u16,
+    extra: &[&str],
+) -> Child {
+    env.keyport()
+        .args([
+            "connect",
+            "myob-advanced",
+            "--name",
+            name,
+            "--client-id",
+            ADV_CLIENT,
+        ])
+        .args(["--instance", &format!("{}/advanced", mock.base_url())])
+        .args([
+            "--redirect-uri",
+            &format!("http://127.0.0.1:{port}/callback"),
+        ])
+        .args(["--secret-env", "KP_SECRET"])
+        .args(extra)
+        .env("KP_SECRET", "adv-secret")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn keyport connect")
+}
+
+fn advanced_client(mock: &MockServer, port: u16) {
+    control(
+        mock,
+        "/_mock/clients",
+        json!({"vendor": "advanced", "client_id": ADV_CLIENT, "client_secret": "adv-secret", "redirect_uris": [format!("http://127.0.0.1:{port}/callback")]}),
+    );
+}
+
+/// Approves the consent page the CLI opened and returns the finished CLI's output.
+fn approve(env: &TestEnv, chromium: &Chromium, child: Child) -> Output {
+    let url = env.wait_for_browser_url(Duration::from_secs(20));
+    let page = chromium
+        .approve(&url)
+        .expect("consent page and loopback result");
+    assert!(
+        page.contains("Keyport is connected"),
+        "loopback result page: {page}"
+    );
+    child.wait_with_output().expect("keyport connect finishes")
+}
+
+// ---------- MYOB Business API ----------
+
+#[test]
+fn myob_connect_in_a_real_browser_then_token_headers_test_refresh_revoke() {
+    let env = TestEnv::new("myob");
+    let mock = MockServer::start().expect("mock");
+    let chromium = Chromium::start();
+    let port = free_port();
+    let redirect = myob_client(&mock, port);
+
+    let o = approve(
+        &env,
+        &chromium,
+        connect_myob(&env, &mock, "acme", &redirect, &[]),
+    );
+    let text = ok(o);
+    assert!(
+        text.contains("Connected 'acme'") && text.contains("Clearwater Pty Ltd"),
+        "{text}"
+    );
+
+    // The browser was sent to the vendor with state, prompt=consent and the exact redirect URI.
+    let consent = &env.browser_urls()[0];
+    assert!(consent.starts_with(&format!(
+        "{}/myob/secure/oauth2/account/authorize?",
+        mock.base_url()
+    )));
+    for part in [
+        "response_type=code",
+        "client_id=myob-key",
+        "scope=CompanyFile",
+        "prompt=consent",
+        "state=",
+    ] {
+        assert!(consent.contains(part), "{part} missing from {consent}");
+    }
+
+    // Secrets are in the real keychain, read back from outside the process.
+    let s = stored(&env, "acme").expect("keychain entry");
+    let access = s["access_token"].as_str().expect("access token").to_owned();
+    let refresh = s["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+    assert!(access.starts_with("myob-at-"), "{access}");
+    assert_eq!(s["client_secret"], "myob-secret");
+    // …and nowhere in the metadata file.
+    let meta = metadata(&env);
+    assert!(
+        meta.contains("\"acme\"") && meta.contains("\"business_id\""),
+        "{meta}"
+    );
+    for secret in [&access, &refresh, "myob-secret"] {
+        assert!(
+            !meta.contains(secret),
+            "a secret leaked into the metadata file"
+        );
+    }
+
+    // The exchange was a form POST with everything in the body.
+    let st = stats(&mock);
+    assert_eq!(num(&st, "code_exchanges"), 1);
+    let req = &st["token_requests"][0];
+    assert_eq!(req["query"], "", "no parameters in the query string: {req}");
+    assert!(req["content_type"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("application/x-www-form-urlencoded"));
+    for key in [
+        "client_id",
+        "client_secret",
+        "code",
+        "grant_type",
+        "redirect_uri",
+        "scope",
+    ] {
+        assert!(
+            req["form_keys"]
+                .as_array()
+                .expect("keys")
+                .iter()
+                .any(|k| k == key),
+            "{key} not in body: {req}"
+        );
+    }
+
+    assert_eq!(
+        ok(env.keyport().args(["token", "acme"]).run()).trim(),
+        access
+    );
+    let headers = ok(env.keyport().args(["headers", "acme"]).run());
+    let lines: Vec<&str> = headers.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            format!("Authorization: Bearer {access}").as_str(),
+            "x-myobapi-key: myob-key",
+            "x-myobapi-version: v2",
+            "x-myobapi-cftoken: QWRtaW5pc3RyYXRvcjo=",
+        ]
+    );
+    let t = ok(env.keyport().args(["test", "acme"]).run());
+    assert!(t.contains("accepted"), "{t}");
+    assert_eq!(stats(&mock)["api_calls"]["myob"], 1);
+
+    let views = list(&env);
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0]["status"], "valid");
+    assert_eq!(views[0]["account"], "Clearwater Pty Ltd");
+
+    // Refresh on demand: the rotated refresh token replaces the old one in the keychain.
+    ok(env.keyport().args(["refresh", "acme"]).run());
+    let s2 = stored(&env, "acme").expect("entry after refresh");
+    assert_ne!(s2["access_token"].as_str(), Some(access.as_str()));
+    assert_ne!(
+        s2["refresh_token"].as_str(),
+        Some(refresh.as_str()),
+        "rotated refresh token kept"
+    );
+    // A second refresh works, so the rotated token really was stored (the old one is dead at the mock).
+    ok(env.keyport().args(["refresh", "acme"]).run());
+    assert_eq!(num(&stats(&mock), "refreshes"), 2);
+
+    let r = ok(env.keyport().args(["revoke", "acme"]).run());
+    assert!(
+        r.contains("my.MYOB"),
+        "MYOB has no revocation endpoint: the user is told what to do there: {r}"
+    );
+    assert!(stored(&env, "acme").is_none(), "keychain entry deleted");
+    assert!(list(&env).is_empty());
+    let t = env.keyport().args(["token", "acme"]).run();
+    fails_with(&t, 3, "No connection named 'acme'");
+}
+
+#[test]
+fn myob_desktop_redirect_takes_the_pasted_url() {
+    let env = TestEnv::new("paste");
+    let mock = MockServer::start().expect("mock");
+    let chromium = Chromium::start();
+    control(
+        &mock,
+        "/_mock/clients",
+        json!({"vendor": "myob", "client_id": "myob-key", "client_secret": "myob-secret", "redirect_uris": ["http://desktop"]}),
+    );
+    let mut child = env
+        .keyport()
+        .args([
+            "connect",
+            "myob",
+            "--name",
+            "desk",
+            "--client-id",
+            "myob-key",
+            "--redirect-uri",
+            "http://desktop",
+        ])
+        .args(["--auth-base", &format!("{}/myob/secure", mock.base_url())])
+        .args(["--api-base", &format!("{}/myob/api", mock.base_url())])
+        .args(["--secret-env", "KP_SECRET", "--cf-password-env", "KP_CF"])
+        .env("KP_SECRET", "myob-secret")
+        .env("KP_CF", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let url = env.wait_for_browser_url(Duration::from_secs(20));
+    // http://desktop does not resolve: the browser shows an error page at the landing URL.
+    let _ = chromium.approve(&url);
+    let landed = chromium.session().current_url().expect("current url");
+    assert!(
+        landed.starts_with("http://desktop") && landed.contains("code="),
+        "{landed}"
+    );
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{landed}\n").as_bytes())
+        .expect("paste");
+    let text = ok(child.wait_with_output().expect("finish"));
+    assert!(text.contains("Connected 'desk'"), "{text}");
+    assert!(stored(&env, "desk").is_some());
+}
+
+// ---------- MYOB Advanced ----------
+
+#[test]
+fn advanced_rotation_chain_end_reconnect_and_revocation() {
+    let env = TestEnv::new("advanced");
+    let mock = MockServer::start().expect("mock");
+    let chromium = Chromium::start();
+    let port = free_port();
+    advanced_client(&mock, port);
+
+    let text = ok(approve(
+        &env,
+        &chromium,
+        connect_advanced(&env, &mock, "adv", port, &[]),
+    ));
+    assert!(text.contains("Connected 'adv'"), "{text}");
+    let first = stored(&env, "adv").expect("stored");
+    let rt1 = first["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+
+    ok(env.keyport().args(["refresh", "adv"]).run());
+    let rt2 = stored(&env, "adv").expect("stored")["refresh_token"]
+        .as_str()
+        .expect("rt")
+        .to_owned();
+    assert_ne!(rt1, rt2, "MYOB Advanced rotates refresh tokens");
+
+    let views = list(&env);
+    let deadline = views[0]["deadline"].as_i64().expect("chain end shown");
+    let created = views[0]["created_at"].as_i64().expect("created");
+    assert_eq!(
+        deadline - created,
+        30 * 86_400,
+        "the chain ends 30 days after the first sign-in"
+    );
+
+    // 31 days on, the chain is over: a clear "reconnect", and the tokens are not lost.
+    control(&mock, "/_mock/clock", json!({"advance_secs": 31 * 86_400}));
+    let o = env.keyport().args(["refresh", "adv"]).run();
+    fails_with(&o, 5, "needs to be connected again");
+    assert_eq!(list(&env)[0]["status"], "needs_reconnect");
+    assert_eq!(
+        stored(&env, "adv").expect("kept")["refresh_token"].as_str(),
+        Some(rt2.as_str())
+    );
+    // No second request with a dead token: needs-reconnect answers locally.
+    let before = num(&stats(&mock), "token_errors");
+    fails_with(
+        &env.keyport()
+            .args(["token", "adv", "--min-valid", "999999"])
+            .run(),
+        5,
+        "needs to be connected again",
+    );
+    assert_eq!(num(&stats(&mock), "token_errors"), before);
+
+    // Reconnecting over the same name puts it right without clearing anything by hand.
+    let text = ok(approve(
+        &env,
+        &chromium,
+        connect_advanced(&env, &mock, "adv", port, &["--replace"]),
+    ));
+    assert!(text.contains("Connected 'adv'"), "{text}");
+    assert_eq!(list(&env)[0]["status"], "valid");
+
+    let r = ok(env.keyport().args(["revoke", "adv"]).run());
+    assert!(
+        r.contains("revoked the refresh token") && r.contains("logout"),
+        "{r}"
+    );
+    let st = stats(&mock);
+    let hints: Vec<&str> = st["revocations"]
+        .as_array()
+        .expect("revocations")
+        .iter()
+        .filter_map(|r| r["token_type_hint"].as_str())
+        .collect();
+    assert_eq!(hints, vec!["refresh_token", "access_token"]);
+    assert_eq!(num(&st, "logouts"), 1);
+    assert!(stored(&env, "adv").is_none());
+}
+
+#[test]
+fn twenty_concurrent_token_calls_make_exactly_one_refresh() {
+    let env = TestEnv::new("concurrent");
+    let mock = MockServer::start().expect("mock");
+    let chromium = Chromium::start();
+    let port = free_port();
+    advanced_client(&mock, port);
+    control(&mock, "/_mock/config", json!({"access_ttl_secs": 1}));
+    ok(approve(
+        &env,
+        &chromium,
+        connect_advanced(&env, &mock, "busy", port, &[]),
+    ));
+    control(&mock, "/_mock/config", json!({"access_ttl_secs": 3600}));
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(list(&env)[0]["status"], "expired");
+
+    let children: Vec<Child> = (0..20)
+        .map(|_| {
+            env.keyport()
+                .args(["token", "busy"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let tokens: Vec<String> = children
+        .into_iter()
+        .map(|c| ok(c.wait_with_output().expect("wait")).trim().to_owned())
+        .collect();
+    assert_eq!(
+        num(&stats(&mock), "refreshes"),
+        1,
+        "single-flight across processes"
+    );
+    assert!(
+        tokens.iter().all(|t| t == &tokens[0]),
+        "every caller got the same fresh token"
+    );
+    assert_eq!(
+        stored(&env, "busy").expect("stored")["access_token"].as_str(),
+        Some(tokens[0].as_str())
+    );
+}
+
+// ---------- any OIDC provider ----------
+
+#[test]
+fn oidc_public_client_with_pkce_on_an_ephemeral_port() {
+    let env = TestEnv::new("oidc");
+    let mock = MockServer::start().expect("mock");
+    let chromium = Chromium::start();
+    control(
+        &mock,
+        "/_mock/clients",
+        json!({"vendor": "oidc", "client_id": "cli-app", "client_secret": null, "redirect_uris": ["http://127.0.0.1/callback"]}),
+    );
+    let child = env
+        .keyport()
+        .args([
+            "connect",
+            "oidc",
+            "--name",
+            "idp",
+            "--issuer",
+            &format!("{}/oidc", mock.base_url()),
+        ])
+        .args([
+            "--client-id",
+            "cli-app",
+            "--client-auth",
+            "none",
+            "--scopes",
+            "openid offline_access",
+        ])
+        .args(["--test-url", &format!("{}/oidc/userinfo", mock.base_url())])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    ok(approve(&env, &chromium, child));
+    let consent = &env.browser_urls()[0];
+    assert!(consent.contains("code_challenge_method=S256"), "{consent}");
+    assert!(
+        consent.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"),
+        "ephemeral loopback port: {consent}"
+    );
+    assert!(ok(env.keyport().args(["test", "idp"]).run()).contains("accepted"));
+    ok(env.keyport().args(["revoke", "idp"]).run());
+    assert_eq!(
+        stats(&mock)["revocations"].as_array().map(Vec::len),
+        Some(2)
+    );
+}
+
+// ---------- bad input: clear errors, nothing stored ----------
+
+#[track_caller]
+fn nothing_stored(env: &TestEnv, name: &str) {
+    assert!(
+        stored(env, name).is_none(),
+        "nothing may reach the keychain"
+    );
+    assert!(
+        !metadata(env).contains(&format!("\"{name}\"")),
+        "nothing may reach the metadata file"
+    );
+}
+
+#[test]
+fn denied_consent_is_a_clear_error_and_stores_nothing() {
+    let env = TestEnv::new("denied");
+    let mock = MockServer::start().expect("mock");
+    let chromium = Chromium::start();
+    let port = free_port();
+    let redirect = myob_client(&mock, port);
+    let child = connect_myob(&env, &mock, "nope", &redirect, &[]);
+    let url = env.wait_for_browser_url(Duration::from_secs(20));
+    let page = chromium.deny(&url).expect("result page");
+    assert!(page.contains("did not grant access"), "{page}");
+    let o = child.wait_with_output().expect("finish");
+    fails_with(&o, 8, "did not grant access (access_denied");
+    nothing_stored(&env, "nope");
+}
+
+#[test]
+fn forged_and_second_callbacks_are_refused() {
+    let env = TestEnv::new("forged");
+    let mock = MockServer::start().expect("mock");
+    let chromium = Chromium::start();
+    let port = free_port();
+    let redirect = myob_client(&mock, port);
+    let child = connect_myob(&env, &mock, "acme", &redirect, &[]);
+    let url = env.wait_for_browser_url(Duration::from_secs(20));
+    // A forged redirect with a wrong state is refused, and the real one still gets through.
+    let mut forged = agent()
+        .get(&format!("{redirect}?code=forged&state=guess"))
+        .call()
+        .expect("listener answers");
+    assert_eq!(forged.status().as_u16(), 400);
+    assert!(forged
+        .body_mut()
+        .read_to_string()
+        .expect("body")
+        .contains("state does not match"));
+    let page = chromium.approve(&url).expect("result");
+    assert!(page.contains("Keyport is connected"));
+    let o = child.wait_with_output().expect("finish");
+    assert!(
+        err(&o).contains("state does not match this attempt"),
+        "the CLI reports the refused redirect: {}",
+        err(&o)
+    );
+    ok(o);
+    // The listener is gone: a second callback finds nothing listening.
+    assert!(
+        agent()
+            .get(&format!("{redirect}?code=again&state=x"))
+            .call()
+            .is_err(),
+        "port released"
+    );
+    assert_eq!(num(&stats(&mock), "code_exchanges"), 1);
+}
+
+#[test]
+fn busy_port_fails_before_the_browser_opens() {
+    let env = TestEnv::new("busy-port");
+    let mock = MockServer::start().expect("mock");
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("hold a port");
+    let port = holder.local_addr().expect("addr").port();
+    let redirect = myob_client(&mock, port);
+    let o = connect_myob(&env, &mock, "acme", &redirect, &[])
+        .wait_with_output()
+        .expect("finish");
+    fails_with(&o, 8, &format!("Port {port} on 127.0.0.1 is in use"));
+    assert!(env.browser_urls().is_empty(), "no browser was opened");
+    nothing_stored(&env, "acme");
+}
+
+#[test]
+fn window_timeout_ends_cleanly_and_frees_the_port() {
+    let env = TestEnv::new("timeout");
+    let mock = MockServer::start().expect("mock");
+    let port = free_port();
+    let redirect = myob_client(&mock, port);
+    let o = connect_myob(&env, &mock, "acme", &redirect, &["--window", "2"])
+        .wait_with_output()
+        .expect("finish");
+    fails_with(&o, 8, "No answer came from the browser");
+    nothing_stored(&env, "acme");
+    assert!(
+        std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+        "the port is free again"
+    );
+}
+
+#[test]
+fn vendor_errors_at_the_exchange_store_nothing() {
+    let env = TestEnv::new("vendor-errors");
+    let mock = MockServer::start().expect("mock");
+    let chromium = Chromium::start();
+    let port = free_port();
+    let redirect = myob_client(&mock, port);
+    let cases = [
+        (
+            400,
+            r#"{"error":"invalid_grant","error_description":"The code has expired"}"#,
+            6,
+            "invalid_grant: The code has expired",
+        ),
+        (500, "Internal Server Error", 6, "server failed"),
+        (200, "{not json", 6, "could not read"),
+    ];
+    for (status, body, code, needle) in cases {
+        control(
+            &mock,
+            "/_mock/fail_next",
+            json!({"endpoint": "token", "status": status, "body": body, "content_type": "application/json"}),
+        );
+        let child = connect_myob(&env, &mock, "acme", &redirect, &[]);
+        let url = env.wait_for_browser_url(Duration::from_secs(20));
+        chromium.approve(&url).expect("loopback page");
+        let o = child.wait_with_output().expect("finish");
+        fails_with(&o, code, needle);
+        nothing_stored(&env, "acme");
+    }
+    // A code pasted after its 2–5 minute lifetime: the mock answers invalid_grant as MYOB does.
+    control(
+        &mock,
+        "/_mock/clients",
+        json!({"vendor": "myob", "client_id": "myob-key", "client_secret": "myob-secret", "redirect_uris": ["http://desktop"]}),
+    );
+    let mut child = env
+        .keyport()
+        .args([
+            "connect",
+            "myob",
+            "--name",
+            "late",
+            "--client-id",
+            "myob-key",
+            "--redirect-uri",
+            "http://desktop",
+        ])
+        .args(["--auth-base", &format!("{}/myob/secure", mock.base_url())])
+        .args(["--secret-env", "KP_SECRET", "--cf-password-env", "KP_CF"])
+        .env("KP_SECRET", "myob-secret")
+        .env("KP_CF", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let _ = chromium.approve(&env.wait_for_browser_url(Duration::from_secs(20)));
+    let landed = chromium.session().current_url().expect("landed");
+    control(&mock, "/_mock/clock", json!({"advance_secs": 181}));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{landed}\n").as_bytes())
+        .expect("paste");
+    let o = child.wait_with_output().expect("finish");
+    fails_with(&o, 6, "invalid_grant: The authorization code has expired");
+    assert!(err(&o).contains("Connect again"), "{}", err(&o));
+    nothing_stored(&env, "late");
+}
+
+#[test]
+fn missing_keychain_is_a_clear_error_never_a_plain_file() {
+    let env = TestEnv::new("no-keychain");
+    let o = env
+        .keyport()
+        .args([
+            "add",
+            "xentral",
+            "--name",
+            "x",
+            "--base-url",
+            "https://acme.xentral.biz",
+            "--token-env",
+            "KP_T",
+        ])
+        .env("KP_T", "xentral-token-value")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/keyport-test-bus",
+        )
+        .run();
+    fails_with(&o, 4, "The keychain is not available");
+    assert!(
+        err(&o).contains("never falls back to a plain file"),
+        "{}",
+        err(&o)
+    );
+    nothing_stored(&env, "x");
+    let leaked = walk(env.root()).into_iter().any(|p| {
+        std::fs::read(&p).is_ok_and(|b| String::from_utf8_lossy(&b).contains("xentral-token-value"))
+    });
+    assert!(!leaked, "the token was written to a file");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn help_documents_exit_codes_and_never_takes_secrets_as_arguments() {
+    let env = TestEnv::new("help");
+    let h = ok(env.keyport().arg("--help").run());
+    for needle in [
+        "Exit codes:",
+        "5  the connection must be connected again",
+        "never arguments",
+    ] {
+        assert!(h.contains(needle), "{needle:?} missing from --help");
+    }
+    let c = ok(env.keyport().args(["connect", "myob", "--help"]).run());
+    assert!(
+        !c.contains("--client-secret") && c.contains("--secret-env"),
+        "{c}"
+    );
+}
+
+#[test]
+fn locked_keychain_gives_up_with_a_clear_error_instead_of_hanging() {
+    let env = TestEnv::new("locked");
+    let run_dir = env.root().join("run");
+    std::fs::create_dir_all(&run_dir).expect("run dir");
+    std::fs::set_permissions(
+        &run_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("chmod");
+    // A private bus and keyring: locking it must not disturb tests running beside this one.
+    let script = r#"
+        set -e
+        for line in $(printf pw | gnome-keyring-daemon --unlock --components=secrets); do export "$line"; done
+        printf 'machship-token-0123456789\n' | "$KP" add machship --name m >/dev/null 2>&1
+        "$KP" token m >/dev/null
+        dbus-send --session --dest=org.freedesktop.secrets --type=method_call --print-reply \
+            /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock \
+            array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+        "$KP" token m
+    "#;
+    let mut cmd = Command::new("dbus-run-session");
+    env.apply(&mut cmd);
+    let o = cmd
+        .args(["--", "bash", "-c", script])
+        .env("KP", keyport_e2e::keyport_bin())
+        .env("XDG_RUNTIME_DIR", &run_dir)
+        .env("KEYPORT_KEYCHAIN_TIMEOUT_SECS", "2")
+        .env_remove("DISPLAY")
+        .run();
+    fails_with(&o, 4, "locked");
+}
+
+#[test]
+fn the_agent_serves_tokens_from_memory_and_follows_other_processes() {
+    let env = TestEnv::new("agent");
+    let mock = MockServer::start().expect("mock");
+    let chromium = Chromium::start();
+    let port = free_port();
+    advanced_client(&mock, port);
+    ok(approve(
+        &env,
+        &chromium,
+        connect_advanced(&env, &mock, "ag", port, &[]),
+    ));
+
+    let mut agent = env
+        .keyport()
+        .arg("agent")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("agent");
+    let sock = env.keyport_config_dir().join("agent.sock");
+    assert!(
+        keyport_e2e::wait_until(Duration::from_secs(10), || sock.exists()),
+        "the agent's socket appears"
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(env.keyport_config_dir())
+            .expect("dir")
+            .permissions(),
+    );
+    assert_eq!(
+        mode & 0o777,
+        0o700,
+        "only the user can reach the socket's folder"
+    );
+
+    // With the keychain out of reach for the CLI, only the agent can answer.
+    let via_agent = |env: &TestEnv| {
+        env.keyport()
+            .args(["token", "ag"])
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .run()
+    };
+    let first = stored(&env, "ag").expect("stored")["access_token"]
+        .as_str()
+        .expect("at")
+        .to_owned();
+    assert_eq!(ok(via_agent(&env)).trim(), first);
+
+    // Another process refreshes: the agent notices the metadata change and serves the new token.
+    ok(env.keyport().args(["refresh", "ag"]).run());
+    let second = stored(&env, "ag").expect("stored")["access_token"]
+        .as_str()
+        .expect("at")
+        .to_owned();
+    assert_ne!(first, second);
+    assert_eq!(ok(via_agent(&env)).trim(), second);
+
+    // Revoked elsewhere: the agent forgets it too.
+    ok(env.keyport().args(["revoke", "ag"]).run());
+    fails_with(&via_agent(&env), 3, "No connection named 'ag'");
+    let _ = agent.kill();
+    let _ = agent.wait();
+}

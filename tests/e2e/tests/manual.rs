@@ -1,0 +1,356 @@
+//! Admin-issued tokens end to end: the mock plays each vendor's admin screen
+//! (`POST /_mock/issue`), the CLI adds the token (secrets on standard input), prints the
+//! header set, tests it against the vendor's cheap read, and revokes it with the vendor's
+//! own steps. The keychain is the real Secret Service, read back with secret-tool.
+
+use keyport_e2e::{keychain, TestEnv};
+use keyport_mock::MockServer;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn issue(mock: &MockServer, vendor: &str, expires: Option<&str>) -> Value {
+    let mut r = ureq::post(&format!("{}/_mock/issue", mock.base_url()))
+        .send_json(json!({"vendor": vendor, "expires": expires}))
+        .expect("mock issues a credential");
+    serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("json")
+}
+
+fn run(cmd: &mut Command, stdin: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn keyport");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin");
+    child.wait_with_output().expect("wait")
+}
+
+#[track_caller]
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "keyport failed ({:?}): {}{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn date_in_days(days: i64) -> String {
+    keyport_engine::time::format_utc(keyport_engine::time::now() + days * 86_400)[..10].to_owned()
+}
+
+struct Case {
+    vendor: &'static str,
+    base: &'static str,
+    extra: Vec<String>,
+    /// Lines for standard input, in the order `keyport add` asks.
+    stdin: fn(&Value) -> String,
+    /// The expected header set.
+    headers: fn(&Value) -> Vec<String>,
+    /// A credential the vendor refuses, as standard input.
+    wrong: fn(&Value) -> String,
+}
+
+fn s<'a>(c: &'a Value, k: &str) -> &'a str {
+    c[k].as_str()
+        .unwrap_or_else(|| panic!("issued credential has no {k}: {c}"))
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            vendor: "exo",
+            base: "/exo",
+            extra: vec![],
+            stdin: |c| {
+                format!(
+                    "{}\n{}\n{}\n{}\n",
+                    s(c, "username"),
+                    s(c, "password"),
+                    s(c, "key"),
+                    s(c, "token")
+                )
+            },
+            headers: |c| {
+                vec![
+                    format!(
+                        "Authorization: Basic {}",
+                        b64(&format!("{}:{}", s(c, "username"), s(c, "password")))
+                    ),
+                    format!("x-myobapi-key: {}", s(c, "key")),
+                    format!("x-myobapi-exotoken: {}", s(c, "token")),
+                ]
+            },
+            wrong: |c| {
+                format!(
+                    "{}\n{}\n{}\nnot-the-token\n",
+                    s(c, "username"),
+                    s(c, "password"),
+                    s(c, "key")
+                )
+            },
+        },
+        Case {
+            vendor: "xentral",
+            base: "/xentral",
+            extra: vec![],
+            stdin: |c| format!("{}\n", s(c, "token")),
+            headers: |c| {
+                vec![
+                    format!("Authorization: Bearer {}", s(c, "token")),
+                    "Accept: application/json".into(),
+                ]
+            },
+            wrong: |_| "wrong-token\n".into(),
+        },
+        Case {
+            vendor: "o4",
+            base: "/o4",
+            extra: vec![
+                "--test-path".into(),
+                "/api/orderstatus".into(),
+                "--note".into(),
+                "integration user".into(),
+            ],
+            stdin: |c| format!("{}\n", s(c, "token")),
+            headers: |c| vec![format!("Authorization: Bearer {}", s(c, "token"))],
+            wrong: |_| "wrong-token\n".into(),
+        },
+        Case {
+            vendor: "machship",
+            base: "/machship/apiv2",
+            extra: vec![],
+            stdin: |c| format!("{}\n", s(c, "token")),
+            headers: |c| vec![format!("token: {}", s(c, "token"))],
+            wrong: |_| "wrong-token\n".into(),
+        },
+        Case {
+            vendor: "myob-desktop",
+            base: "/accountright-desktop",
+            extra: vec![],
+            stdin: |c| format!("{}\n{}\n", s(c, "username"), s(c, "password")),
+            headers: |c| {
+                vec![
+                    format!(
+                        "x-myobapi-cftoken: {}",
+                        b64(&format!("{}:{}", s(c, "username"), s(c, "password")))
+                    ),
+                    "x-myobapi-version: v2".into(),
+                ]
+            },
+            wrong: |c| format!("{}\nwrong-password\n", s(c, "username")),
+        },
+    ]
+}
+
+#[test]
+fn every_admin_issued_vendor_adds_tests_and_revokes() {
+    let env = TestEnv::new("manual");
+    let mock = MockServer::start().expect("mock");
+    for case in cases() {
+        let cred = issue(&mock, case.vendor, None);
+        let name = format!("{}-main", case.vendor);
+        let base = format!("{}{}", mock.base_url(), case.base);
+        let mut extra = case.extra.clone();
+        if case.vendor == "myob-desktop" {
+            extra.extend(["--company-file".into(), s(&cred, "company_file").to_owned()]);
+        }
+        let add = |name: &str, stdin: &str| {
+            run(
+                env.keyport()
+                    .args(["add", case.vendor, "--name", name, "--base-url", &base])
+                    .args(&extra),
+                stdin,
+            )
+        };
+
+        let o = add(&name, &(case.stdin)(&cred));
+        let text = ok(&o);
+        assert!(text.contains(&format!("Added '{name}'")), "{text}");
+        if case.vendor == "xentral" {
+            assert!(
+                String::from_utf8_lossy(&o.stderr).contains("unlimited permissions"),
+                "Xentral's warning is shown on add"
+            );
+        }
+        let entry = keychain::lookup(env.namespace(), &name).expect("stored in the real keychain");
+        let meta = std::fs::read_to_string(env.keyport_config_dir().join("connections.json"))
+            .expect("metadata");
+        for secret in ["token", "password", "key"] {
+            if let Some(v) = cred[secret].as_str() {
+                assert!(entry.contains(v), "{secret} is in the keychain entry");
+                assert!(
+                    !meta.contains(v),
+                    "{} {secret} leaked into the metadata file",
+                    case.vendor
+                );
+            }
+        }
+
+        let headers = ok(&run(env.keyport().args(["headers", &name]), ""));
+        assert_eq!(
+            headers.lines().map(str::to_owned).collect::<Vec<_>>(),
+            (case.headers)(&cred),
+            "{} header set",
+            case.vendor
+        );
+        let curl = ok(&run(env.keyport().args(["curl", &name]), ""));
+        assert!(
+            curl.starts_with("curl -sS -H '") && curl.contains(&base),
+            "{curl}"
+        );
+
+        let t = run(env.keyport().args(["test", &name]), "");
+        assert!(
+            ok(&t).contains("accepted the credentials"),
+            "{} test",
+            case.vendor
+        );
+
+        // A wrong credential: `test` says unauthorised, exit 1.
+        let bad = format!("{name}-bad");
+        ok(&add(&bad, &(case.wrong)(&cred)));
+        let t = run(env.keyport().args(["test", &bad]), "");
+        assert_eq!(
+            t.status.code(),
+            Some(1),
+            "{}: {}",
+            case.vendor,
+            String::from_utf8_lossy(&t.stdout)
+        );
+        assert!(
+            String::from_utf8_lossy(&t.stdout).contains("unauthorised"),
+            "{}",
+            String::from_utf8_lossy(&t.stdout)
+        );
+
+        for n in [&name, &bad] {
+            let r = ok(&run(env.keyport().args(["revoke", n]), ""));
+            assert!(
+                r.contains("At the vendor:"),
+                "the vendor's own steps are shown: {r}"
+            );
+            assert!(
+                keychain::lookup(env.namespace(), n).is_none(),
+                "{n} removed from the keychain"
+            );
+        }
+    }
+    let st: Value = serde_json::from_str(
+        &ureq::get(&format!("{}/_mock/stats", mock.base_url()))
+            .call()
+            .expect("stats")
+            .body_mut()
+            .read_to_string()
+            .expect("body"),
+    )
+    .expect("json");
+    assert_eq!(
+        st["exo_token_reissues"], 0,
+        "Keyport never calls Exo's GET /token"
+    );
+    assert_eq!(st["api_calls"]["exo"], 1);
+}
+
+#[test]
+fn expiry_warnings_and_set_token() {
+    let env = TestEnv::new("expiry");
+    let mock = MockServer::start().expect("mock");
+    let soon = date_in_days(3);
+    let cred = issue(&mock, "o4", Some(&soon));
+    let base = format!("{}/o4", mock.base_url());
+    ok(&run(
+        env.keyport().args([
+            "add",
+            "o4",
+            "--name",
+            "o4",
+            "--base-url",
+            &base,
+            "--test-path",
+            "/api/orderstatus",
+            "--expires",
+            &soon,
+        ]),
+        &format!("{}\n", s(&cred, "token")),
+    ));
+    let list = ok(&run(env.keyport().args(["list"]), ""));
+    assert!(
+        list.contains("expiring soon") && list.contains("the token expires in"),
+        "{list}"
+    );
+    let json: Value =
+        serde_json::from_str(&ok(&run(env.keyport().args(["list", "--json"]), ""))).expect("json");
+    assert_eq!(json[0]["status"], "expiring_soon");
+    assert_eq!(json[0]["warnings"][0]["key"], "7d");
+
+    // Re-issued at the vendor with a later date: set-token keeps the rest.
+    let later = date_in_days(200);
+    let cred2 = issue(&mock, "o4", Some(&later));
+    ok(&run(
+        env.keyport().args(["set-token", "o4", "--expires", &later]),
+        &format!("{}\n", s(&cred2, "token")),
+    ));
+    let json: Value =
+        serde_json::from_str(&ok(&run(env.keyport().args(["list", "--json"]), ""))).expect("json");
+    assert_eq!(json[0]["status"], "valid");
+    assert!(ok(&run(env.keyport().args(["test", "o4"]), "")).contains("accepted"));
+
+    // A bad date is refused with the format to use.
+    let o = run(
+        env.keyport().args([
+            "add",
+            "o4",
+            "--name",
+            "o4b",
+            "--base-url",
+            &base,
+            "--expires",
+            "31/12/2026",
+        ]),
+        "tok\n",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("YYYY-MM-DD"));
+
+    // Exo's "refresh" is the vendor's re-issue steps.
+    let exo = issue(&mock, "exo", None);
+    ok(&run(
+        env.keyport().args([
+            "add",
+            "exo",
+            "--name",
+            "exo",
+            "--base-url",
+            &format!("{}/exo", mock.base_url()),
+        ]),
+        &format!(
+            "{}\n{}\n{}\n{}\n",
+            s(&exo, "username"),
+            s(&exo, "password"),
+            s(&exo, "key"),
+            s(&exo, "token")
+        ),
+    ));
+    let o = run(env.keyport().args(["refresh", "exo"]), "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("untick Allow API Access"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
