@@ -403,13 +403,9 @@ mod tests {
         (status, out)
     }
 
-    fn run_listener(
-        window: Duration,
-        cancel: Cancel,
-    ) -> (
-        u16,
-        std::thread::JoinHandle<(Result<Callback>, Vec<WaitEvent>)>,
-    ) {
+    type Waiting = std::thread::JoinHandle<(Result<Callback>, Vec<WaitEvent>)>;
+
+    fn run_listener(window: Duration, cancel: Cancel) -> (u16, Waiting) {
         let l = Listener::bind(0, "/callback").expect("bind");
         let port = l.port();
         let h = std::thread::spawn(move || {

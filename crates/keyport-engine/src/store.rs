@@ -26,26 +26,15 @@ fn version() -> u32 {
     1
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Health {
+    #[default]
     Ok,
     /// The vendor refused the refresh token; only a new sign-in helps.
-    NeedsReconnect {
-        reason: String,
-        at: i64,
-    },
+    NeedsReconnect { reason: String, at: i64 },
     /// The last refresh failed for a reason that may pass (network, HTTP 5xx).
-    RefreshFailed {
-        reason: String,
-        at: i64,
-    },
-}
-
-impl Default for Health {
-    fn default() -> Self {
-        Health::Ok
-    }
+    RefreshFailed { reason: String, at: i64 },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
