@@ -567,17 +567,37 @@ fn oidc_public_client_with_pkce_on_an_ephemeral_port() {
     assert!(ok(env.keyport().args(["test", "idp"]).run()).contains("accepted"));
 
     // The provider fails the revocation: nothing is removed unless the user says --force.
-    control(&mock, "/_mock/fail_next", json!({"endpoint": "revocation", "status": 503, "body": "down"}));
-    fails_with(&env.keyport().args(["revoke", "idp"]).run(), 6, "nothing was removed");
+    control(
+        &mock,
+        "/_mock/fail_next",
+        json!({"endpoint": "revocation", "status": 503, "body": "down"}),
+    );
+    fails_with(
+        &env.keyport().args(["revoke", "idp"]).run(),
+        6,
+        "nothing was removed",
+    );
     assert!(stored(&env, "idp").is_some(), "still in the keychain");
     assert_eq!(list(&env).len(), 1);
-    control(&mock, "/_mock/fail_next", json!({"endpoint": "revocation", "status": 503, "body": "down"}));
+    control(
+        &mock,
+        "/_mock/fail_next",
+        json!({"endpoint": "revocation", "status": 503, "body": "down"}),
+    );
     let r = ok(env.keyport().args(["revoke", "idp", "--force"]).run());
-    assert!(r.contains("Not done at the vendor") && r.contains("Deleted the tokens"), "{r}");
+    assert!(
+        r.contains("Not done at the vendor") && r.contains("Deleted the tokens"),
+        "{r}"
+    );
     assert!(stored(&env, "idp").is_none());
     assert!(list(&env).is_empty());
     // The access token's revocation still went through; the refresh token's was the one refused.
-    let hints: Vec<String> = stats(&mock)["revocations"].as_array().expect("list").iter().filter_map(|r| r["token_type_hint"].as_str().map(str::to_owned)).collect();
+    let hints: Vec<String> = stats(&mock)["revocations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|r| r["token_type_hint"].as_str().map(str::to_owned))
+        .collect();
     assert!(hints.contains(&"access_token".to_owned()), "{hints:?}");
 }
 

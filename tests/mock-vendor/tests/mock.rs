@@ -895,5 +895,13 @@ fn control_api_over_http_and_port_release() {
 
     let port = t.mock.base_url().rsplit(':').next().unwrap().to_owned();
     drop(t);
-    std::net::TcpListener::bind(format!("127.0.0.1:{port}")).expect("port freed on drop");
+    // tiny_http's accept thread lets go of the socket just after the drop returns.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::net::TcpListener::bind(format!("127.0.0.1:{port}")).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "port not freed within 5 s of the drop"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

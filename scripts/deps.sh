@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs everything Keyport's build and tests need on a fresh Debian 12 machine.
+# Fast no-op when everything is already there.
+set -euo pipefail
+
+PACKAGES=(
+  # Tauri 2 build dependencies
+  build-essential pkg-config libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev
+  libxdo-dev libayatana-appindicator3-dev librsvg2-dev file
+  # WebDriver for the app window (WebKitWebDriver) and for consent pages
+  webkit2gtk-driver chromium chromium-driver
+  # Headless session: X server, D-Bus, Secret Service
+  xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
+  # Misc tools used by tests and benchmarks
+  xclip hyperfine ca-certificates curl
+)
+
+log() { printf '[deps] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    "$@"
+  fi
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = installed ] || missing+=("$pkg")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update
+  as_root apt-get install -y --no-install-recommends "${PACKAGES[@]}"
+else
+  log "all Debian packages present"
+fi
+
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+if ! command -v cargo >/dev/null 2>&1; then
+  log "cargo not found on PATH (expected a rustup toolchain in ${CARGO_HOME:-$HOME/.cargo})"
+  exit 1
+fi
+
+if command -v rustup >/dev/null 2>&1; then
+  for comp in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$comp"; then
+      log "adding rustup component $comp"
+      rustup component add "$comp" || log "warning: could not add $comp"
+    fi
+  done
+fi
+
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  log "installing tauri-driver"
+  cargo install tauri-driver --locked --version '^2'
+fi
+
+log "ok"
