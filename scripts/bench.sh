@@ -11,7 +11,8 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 command -v hyperfine >/dev/null || bash scripts/deps.sh
 
 if [ -z "${KEYPORT_BENCH_INNER:-}" ]; then
-  cargo build --release -p keyport-cli -p keyport-e2e --examples
+  cargo build --release -p keyport-cli --bin keyport
+  cargo build --release -p keyport-e2e --example bench_connect
   export KEYPORT_BENCH_INNER=1
   exec bash scripts/with-session.sh bash "${BASH_SOURCE[0]}"
 fi

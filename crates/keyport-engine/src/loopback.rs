@@ -125,10 +125,6 @@ impl Listener {
                 detail: e.to_string(),
             },
         })?;
-        listener.set_nonblocking(true).map_err(|e| Error::Listen {
-            addr: addr.clone(),
-            detail: e.to_string(),
-        })?;
         let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
         Ok(Listener {
             listener,
@@ -143,6 +139,10 @@ impl Listener {
 
     /// Serves until one valid callback arrives, the vendor reports an error, the window
     /// closes or `cancel` fires. The socket is closed when this returns, whatever happened.
+    ///
+    /// A helper thread blocks in `accept` and hands connections over a channel, so a
+    /// callback is served the moment it arrives; this thread keeps the countdown and
+    /// watches `cancel`. On return the helper is woken, drops the socket and is joined.
     pub fn wait(
         self,
         expect: &Expect,
@@ -150,43 +150,96 @@ impl Listener {
         cancel: &Cancel,
         on_event: &mut dyn FnMut(WaitEvent),
     ) -> Result<Callback> {
+        let Listener {
+            listener,
+            port,
+            path,
+        } = self;
+        let served = Served::for_path(port, path);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = std::sync::mpsc::channel::<TcpStream>();
+        let acceptor = {
+            let stop = stop.clone();
+            let _ = listener.set_nonblocking(false);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    if let Ok(s) = stream {
+                        if tx.send(s).is_err() {
+                            break;
+                        }
+                    }
+                }
+                // `listener` is dropped here: the port is free.
+            })
+        };
+
         let start = Instant::now();
         let mut last_tick = None;
-        loop {
+        let result = loop {
             if cancel.is_cancelled() {
-                return Err(Error::Cancelled);
+                break Err(Error::Cancelled);
             }
             let elapsed = start.elapsed();
             if elapsed >= window {
-                return Err(Error::Timeout {
+                break Err(Error::Timeout {
                     secs: window.as_secs(),
                 });
             }
-            let left = (window - elapsed).as_secs();
-            if last_tick != Some(left) {
-                last_tick = Some(left);
-                on_event(WaitEvent::Tick(left));
+            let left = window - elapsed;
+            if last_tick != Some(left.as_secs()) {
+                last_tick = Some(left.as_secs());
+                on_event(WaitEvent::Tick(left.as_secs()));
             }
-            match self.listener.accept() {
-                Ok((stream, _)) => match self.serve(stream, expect) {
-                    Served::Done(result) => return result,
-                    Served::Refused(reason) => on_event(WaitEvent::Ignored(reason)),
-                    Served::Noise => {}
+            // Wake at least every 100 ms for Cancel, and on each whole second for the countdown.
+            let to_next_second =
+                Duration::from_nanos(u64::from(left.subsec_nanos())).max(Duration::from_millis(1));
+            match rx.recv_timeout(to_next_second.min(Duration::from_millis(100))) {
+                Ok(stream) => match served.serve(stream, expect) {
+                    Outcome::Done(result) => break result,
+                    Outcome::Refused(reason) => on_event(WaitEvent::Ignored(reason)),
+                    Outcome::Noise => {}
                 },
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(5))
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    break Err(Error::Listen {
+                        addr: format!("127.0.0.1:{port}"),
+                        detail: "the listener stopped accepting connections".into(),
+                    })
                 }
-                Err(_) => std::thread::sleep(Duration::from_millis(5)),
             }
-        }
+        };
+        stop.store(true, Ordering::SeqCst);
+        drop(rx);
+        // Wake the blocked `accept` so the helper sees `stop` and drops the socket.
+        let _ = TcpStream::connect_timeout(
+            &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            Duration::from_secs(1),
+        );
+        let _ = acceptor.join();
+        result
+    }
+}
+
+/// What the listener serves: one path on one port.
+struct Served {
+    port: u16,
+    path: String,
+}
+
+impl Served {
+    fn for_path(port: u16, path: String) -> Self {
+        Served { port, path }
     }
 
-    fn serve(&self, mut stream: TcpStream, expect: &Expect) -> Served {
+    fn serve(&self, mut stream: TcpStream, expect: &Expect) -> Outcome {
         let _ = stream.set_nonblocking(false);
         let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));
         let _ = stream.set_write_timeout(Some(Duration::from_secs(3)));
         let Some(head) = read_head(&mut stream) else {
-            return Served::Noise;
+            return Outcome::Noise;
         };
         let mut lines = head.split("\r\n");
         let request_line = lines.next().unwrap_or_default();
@@ -211,7 +264,7 @@ impl Listener {
                 "Not for Keyport",
                 "This request's Host header is not Keyport's loopback address, so it was refused.",
             );
-            return Served::Refused(format!(
+            return Outcome::Refused(format!(
                 "a request with Host {} was refused (only 127.0.0.1:{} is served)",
                 host.as_deref().unwrap_or("(none)"),
                 self.port
@@ -225,7 +278,7 @@ impl Listener {
                 "Not found",
                 "Keyport serves only the redirect path of the connection it is waiting for.",
             );
-            return Served::Noise;
+            return Outcome::Noise;
         }
         if method != "GET" {
             respond(
@@ -234,7 +287,7 @@ impl Listener {
                 "Method not allowed",
                 "Keyport expects the browser's GET redirect here.",
             );
-            return Served::Noise;
+            return Outcome::Noise;
         }
         let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
             .into_owned()
@@ -242,16 +295,16 @@ impl Listener {
         match judge(params, expect) {
             Verdict::Accept(cb) => {
                 respond(&mut stream, 200, "Keyport is connected", "Keyport received the authorization and is storing the tokens. You can close this tab and return to Keyport.");
-                Served::Done(Ok(cb))
+                Outcome::Done(Ok(cb))
             }
             Verdict::Fail(e) => {
                 respond(&mut stream, 400, "Not connected", &e.to_string());
-                Served::Done(Err(e))
+                Outcome::Done(Err(e))
             }
             Verdict::Ignore(why) => {
                 let msg = format!("Keyport refused this redirect because {why}. If you started a new connection meanwhile, finish that one; this tab can be closed.");
                 respond(&mut stream, 400, "Redirect refused", &msg);
-                Served::Refused(format!(
+                Outcome::Refused(format!(
                     "a redirect was refused because {why}; still waiting"
                 ))
             }
@@ -259,7 +312,7 @@ impl Listener {
     }
 }
 
-enum Served {
+enum Outcome {
     Done(Result<Callback>),
     Refused(String),
     Noise,
