@@ -20,14 +20,7 @@ pub fn open(url: &str) -> Result<()> {
     } else {
         ("xdg-open", vec![url])
     };
-    Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map(drop)
-        .map_err(|e| {
+    detached(program, &args).map_err(|e| {
             Error::Unsupported(format!(
                 "No browser could be opened ({program}: {e}). Open the sign-in URL yourself, or set $BROWSER."
             ))
@@ -46,6 +39,11 @@ fn spawn_browser(cmd: &str, url: &str) -> std::io::Result<()> {
     let (program, args) = words
         .split_first()
         .ok_or(std::io::ErrorKind::InvalidInput)?;
+    detached(program, args)
+}
+
+/// Starts a program with no stdio of ours: a browser must not write over the countdown.
+fn detached(program: &str, args: &[impl AsRef<std::ffi::OsStr>]) -> std::io::Result<()> {
     Command::new(program)
         .args(args)
         .stdin(Stdio::null())

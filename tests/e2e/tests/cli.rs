@@ -127,24 +127,28 @@ fn connect_myob(
     redirect: &str,
     extra: &[&str],
 ) -> Child {
+    connect_myob_with(env, mock, name, redirect, extra, Stdio::null())
+}
+
+/// `keyport connect myob` against the mock; `stdin` piped for a pasted landing URL.
+fn connect_myob_with(
+    env: &TestEnv,
+    mock: &MockServer,
+    name: &str,
+    redirect: &str,
+    extra: &[&str],
+    stdin: Stdio,
+) -> Child {
     env.keyport()
-        .args([
-            "connect",
-            "myob",
-            "--name",
-            name,
-            "--client-id",
-            "myob-key",
-            "--redirect-uri",
-            redirect,
-        ])
+        .args(["connect", "myob", "--name", name, "--client-id", "myob-key"])
+        .args(["--redirect-uri", redirect])
         .args(["--auth-base", &format!("{}/myob/secure", mock.base_url())])
         .args(["--api-base", &format!("{}/myob/api", mock.base_url())])
         .args(["--secret-env", "KP_SECRET", "--cf-password-env", "KP_CF"])
         .args(extra)
         .env("KP_SECRET", "myob-secret")
         .env("KP_CF", "")
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -349,28 +353,7 @@ fn myob_desktop_redirect_takes_the_pasted_url() {
         "/_mock/clients",
         json!({"vendor": "myob", "client_id": "myob-key", "client_secret": "myob-secret", "redirect_uris": ["http://desktop"]}),
     );
-    let mut child = env
-        .keyport()
-        .args([
-            "connect",
-            "myob",
-            "--name",
-            "desk",
-            "--client-id",
-            "myob-key",
-            "--redirect-uri",
-            "http://desktop",
-        ])
-        .args(["--auth-base", &format!("{}/myob/secure", mock.base_url())])
-        .args(["--api-base", &format!("{}/myob/api", mock.base_url())])
-        .args(["--secret-env", "KP_SECRET", "--cf-password-env", "KP_CF"])
-        .env("KP_SECRET", "myob-secret")
-        .env("KP_CF", "")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = connect_myob_with(&env, &mock, "desk", "http://desktop", &[], Stdio::piped());
     let url = env.wait_for_browser_url(Duration::from_secs(20));
     // http://desktop does not resolve: the browser shows an error page at the landing URL.
     let _ = chromium.approve(&url);
@@ -739,27 +722,7 @@ fn vendor_errors_at_the_exchange_store_nothing() {
         "/_mock/clients",
         json!({"vendor": "myob", "client_id": "myob-key", "client_secret": "myob-secret", "redirect_uris": ["http://desktop"]}),
     );
-    let mut child = env
-        .keyport()
-        .args([
-            "connect",
-            "myob",
-            "--name",
-            "late",
-            "--client-id",
-            "myob-key",
-            "--redirect-uri",
-            "http://desktop",
-        ])
-        .args(["--auth-base", &format!("{}/myob/secure", mock.base_url())])
-        .args(["--secret-env", "KP_SECRET", "--cf-password-env", "KP_CF"])
-        .env("KP_SECRET", "myob-secret")
-        .env("KP_CF", "")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = connect_myob_with(&env, &mock, "late", "http://desktop", &[], Stdio::piped());
     let _ = chromium.approve(&env.wait_for_browser_url(Duration::from_secs(20)));
     let landed = chromium.session().current_url().expect("landed");
     control(&mock, "/_mock/clock", json!({"advance_secs": 181}));
