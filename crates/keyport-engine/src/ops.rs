@@ -552,11 +552,13 @@ impl Keyport {
         secret: Option<&SecretString>,
     ) -> Result<()> {
         let mut reg = reg;
-        if let Some(s) = secret {
-            self.vault
-                .set(&registration_key(reg.vendor, &reg.client_id), s)?;
-            reg.secret_saved = true;
+        let key = registration_key(reg.vendor, &reg.client_id);
+        match secret {
+            Some(s) => self.vault.set(&key, s)?,
+            // No secret now: an older saved one must not linger.
+            None => self.vault.delete(&key)?,
         }
+        reg.secret_saved = secret.is_some();
         self.store.update(|d| {
             d.registrations
                 .retain(|r| !(r.vendor == reg.vendor && r.client_id == reg.client_id));

@@ -1,0 +1,618 @@
+//! The desktop window, end to end in the real Tauri webview (tauri-driver → WebKitWebDriver),
+//! against the mock vendor, with consent pages completed by headless Chromium, the real
+//! Secret Service and the real X clipboard. Run under `scripts/with-session.sh` with the
+//! app built (`cargo build -p keyport-app`; `KEYPORT_APP_BIN` points elsewhere) and the CLI
+//! built (`KEYPORT_BIN`).
+//!
+//! One test walks the whole story so the app starts once. With `KEYPORT_SCREENSHOTS=1`
+//! it also rewrites `docs/screenshots/*.png` (WebDriver screenshots of the main states).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use keyport_e2e::env::{artifacts_dir, workspace_root};
+use keyport_e2e::webdriver::Error;
+use keyport_e2e::{
+    free_port, keychain, keyport_app_bin, wait_until, Chromium, Session, TauriDriver, TestEnv,
+};
+use keyport_mock::{ClientReg, ConfigPatch, MockServer, OAuthVendor, BUSINESS_NAME};
+use serde_json::{json, Value};
+
+const MYOB_KEY: &str = "window-myob-key";
+const MYOB_SECRET: &str = "window-myob-secret";
+const MYOB_PASTE_KEY: &str = "window-myob-desktop-key";
+const ADV_CLIENT: &str = "5A0C7E1F-3B2D-4C6A-9E8F-112233445566@Clearwater";
+const ADV_SECRET: &str = "window-adv-secret";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// `KEYPORT_SCREENSHOTS=1`: save the main states to `docs/screenshots/`.
+fn screenshots() -> bool {
+    std::env::var_os("KEYPORT_SCREENSHOTS").is_some_and(|v| v == "1")
+}
+
+fn shot(app: &Session, name: &str) {
+    if !screenshots() {
+        return;
+    }
+    let path: PathBuf = workspace_root()
+        .join("docs/screenshots")
+        .join(format!("{name}.png"));
+    app.screenshot_png(&path)
+        .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+}
+
+fn js(app: &Session, script: &str) -> Value {
+    app.execute(script, vec![])
+        .unwrap_or_else(|e| panic!("script `{script}` failed: {e}"))
+}
+
+/// Waits until `script` returns true in the window; panics with `what` and the page text.
+fn wait_js(app: &Session, script: &str, what: &str) {
+    if !wait_until(WAIT, || {
+        matches!(app.execute(script, vec![]), Ok(Value::Bool(true)))
+    }) {
+        panic!(
+            "timed out waiting for {what}; the window shows:\n{}",
+            app.body_text().unwrap_or_default()
+        );
+    }
+}
+
+fn visible(app: &Session, css: &str) -> bool {
+    let script = "const e = document.querySelector(arguments[0]); \
+                  return !!e && e.getClientRects().length > 0;";
+    matches!(app.execute(script, vec![json!(css)]), Ok(Value::Bool(true)))
+}
+
+fn wait_visible(app: &Session, css: &str) {
+    let script = format!(
+        "const e = document.querySelector({}); return !!e && e.getClientRects().length > 0;",
+        json!(css)
+    );
+    wait_js(app, &script, &format!("`{css}` to be visible"));
+}
+
+fn wait_gone(app: &Session, css: &str) {
+    let script = format!("return document.querySelector({}) === null;", json!(css));
+    wait_js(app, &script, &format!("`{css}` to disappear"));
+}
+
+/// Clicks `css`. A row re-rendered between finding and clicking (the list follows the
+/// store) is found again, a few times.
+fn click(app: &Session, css: &str) {
+    let mut tries = 0;
+    loop {
+        match app.find(css).and_then(|e| e.click()) {
+            Ok(()) => return,
+            Err(Error::Driver { ref error, .. })
+                if tries < 5
+                    && matches!(
+                        error.as_str(),
+                        "stale element reference" | "element not interactable"
+                    ) =>
+            {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => {
+                if screenshots() {
+                    let _ = app.screenshot_png(&artifacts_dir().join("window-failure.png"));
+                }
+                panic!(
+                    "click {css}: {e}; the window shows:\n{}",
+                    app.body_text().unwrap_or_default()
+                );
+            }
+        }
+    }
+}
+
+fn fill(app: &Session, css: &str, text: &str) {
+    let el = app.find(css).unwrap_or_else(|e| panic!("find {css}: {e}"));
+    el.clear().unwrap_or_else(|e| panic!("clear {css}: {e}"));
+    el.send_keys(text)
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+fn text(app: &Session, css: &str) -> String {
+    app.find(css)
+        .and_then(|e| e.text())
+        .unwrap_or_else(|e| panic!("text of {css}: {e}"))
+}
+
+fn attr(app: &Session, css: &str, name: &str) -> Option<String> {
+    app.find(css)
+        .and_then(|e| e.attribute(name))
+        .unwrap_or_else(|e| panic!("attribute {name} of {css}: {e}"))
+}
+
+fn row(name: &str) -> String {
+    format!("[data-connection=\"{name}\"]")
+}
+
+fn button(name: &str, action: &str) -> String {
+    format!("{} [data-action=\"{action}\"]", row(name))
+}
+
+/// The X clipboard as another program sees it (`None`: empty or not text).
+fn clipboard() -> Option<String> {
+    let out = Command::new("xclip")
+        .args(["-o", "-selection", "clipboard"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("xclip runs (scripts/deps.sh installs it)");
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The connection's keychain entry, parsed.
+fn secrets(env: &TestEnv, name: &str) -> Option<Value> {
+    keychain::lookup(env.namespace(), name).map(|s| {
+        serde_json::from_str(&s)
+            .unwrap_or_else(|e| panic!("keychain entry of {name} is not JSON ({e})"))
+    })
+}
+
+fn access_token(env: &TestEnv, name: &str) -> String {
+    let s = secrets(env, name).unwrap_or_else(|| panic!("no keychain entry for {name}"));
+    s["access_token"]
+        .as_str()
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| panic!("keychain entry of {name} has no access_token"))
+        .to_owned()
+}
+
+/// Seconds from the app process's start to the list being on screen (the front end
+/// stamps `data-ready-at` after its first render).
+fn startup_secs(app: &Session) -> Option<f64> {
+    let ready_ms: f64 = js(
+        app,
+        "return document.documentElement.dataset.readyAt || null;",
+    )
+    .as_str()?
+    .parse()
+    .ok()?;
+    let bin = std::fs::canonicalize(keyport_app_bin()).ok()?;
+    let pid = std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        (std::fs::read_link(e.path().join("exe")).ok()? == bin).then_some(pid)
+    })?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Field 22 (starttime, clock ticks since boot), counted after the `(comm)` field.
+    let after = &stat[stat.rfind(')')? + 2..];
+    let start_ticks: f64 = after.split(' ').nth(19)?.parse().ok()?;
+    let btime: f64 = std::fs::read_to_string("/proc/stat")
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let hz: f64 = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0);
+    Some(ready_ms / 1000.0 - (btime + start_ticks / hz))
+}
+
+#[test]
+fn window_connects_copies_refreshes_and_revokes() {
+    assert!(
+        keychain::available(),
+        "no usable Secret Service; run the tests via scripts/with-session.sh"
+    );
+    let env = TestEnv::new("window");
+    // The app inherits tauri-driver's environment: the env's variables (set by
+    // `start_in`) and this process's own, so a short clipboard delay reaches it this way.
+    std::env::set_var("KEYPORT_CLIPBOARD_CLEAR_SECS", "3");
+    if screenshots() {
+        // The app turns WebKit's GPU compositing off to save memory; WebKitWebDriver's
+        // screenshot endpoint hangs without it, so only the screenshot run turns it on.
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "0");
+    }
+    let mock = MockServer::start().expect("start the mock vendor");
+    let base = mock.base_url();
+    let port = free_port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    mock.register_client(ClientReg::new(
+        OAuthVendor::Myob,
+        MYOB_KEY,
+        Some(MYOB_SECRET),
+        &redirect,
+    ));
+    // A key registered with MYOB's classic non-loopback redirect URI: the user pastes.
+    mock.register_client(ClientReg::new(
+        OAuthVendor::Myob,
+        MYOB_PASTE_KEY,
+        Some(MYOB_SECRET),
+        "http://desktop",
+    ));
+    mock.register_client(ClientReg::new(
+        OAuthVendor::Advanced,
+        ADV_CLIENT,
+        Some(ADV_SECRET),
+        &redirect,
+    ));
+    let chromium = Chromium::start();
+    let driver = TauriDriver::start_in(&env);
+    let app = driver
+        .session(&keyport_app_bin(), &[])
+        .expect("tauri-driver opens the Keyport window");
+    assert_eq!(app.title().unwrap_or_default(), "Keyport");
+
+    // ---- 1. A first start shows the empty state, which says what to do first.
+    wait_visible(&app, "#empty-state");
+    let body = app.body_text().unwrap();
+    assert!(body.contains("No connections yet"), "{body}");
+    assert!(body.contains("Connect MYOB"), "{body}");
+    if let Some(secs) = startup_secs(&app) {
+        println!("window: launch to list shown: {secs:.2} s (debug build, under WebDriver)");
+        assert!(secs < 5.0, "the list took {secs:.2} s to show");
+    }
+    shot(&app, "empty-state");
+
+    // ---- 2. Connect MYOB: form, countdown, consent in a real browser, row appears valid.
+    click(&app, "#connect-myob");
+    wait_visible(&app, "#connect-form");
+    assert!(
+        visible(&app, "#vendor-choice"),
+        "MYOB, Advanced and OIDC are offered"
+    );
+    fill(&app, "#conn-name", "acme");
+    fill(&app, "#myob-client-id", MYOB_KEY);
+    fill(&app, "#myob-client-secret", MYOB_SECRET);
+    fill(&app, "#myob-redirect-uri", &redirect);
+    assert_eq!(
+        js(&app, "return document.getElementById('myob-scopes').value;"),
+        json!("CompanyFile")
+    );
+    click(&app, "#myob-overrides summary");
+    fill(&app, "#myob-auth-base", &format!("{base}/myob/secure"));
+    fill(&app, "#myob-api-base", &format!("{base}/myob/api"));
+    click(&app, "#connect-submit");
+    wait_visible(&app, "#countdown");
+    let consent = env.wait_for_browser_url(WAIT);
+    assert!(
+        consent.starts_with(&format!("{base}/myob/secure/oauth2/account/authorize?")),
+        "the system browser ($BROWSER) got {consent}"
+    );
+    assert!(
+        consent.contains(&format!("client_id={MYOB_KEY}")),
+        "{consent}"
+    );
+    let first = text(&app, "#countdown");
+    assert!(
+        first.starts_with('4') || first == "5:00",
+        "a five-minute countdown, got {first}"
+    );
+    assert!(
+        wait_until(Duration::from_secs(4), || text(&app, "#countdown") != first),
+        "the countdown moves"
+    );
+    assert!(
+        visible(&app, "#connect-cancel"),
+        "a Cancel button while waiting"
+    );
+    assert!(
+        !visible(&app, "#paste-row"),
+        "no paste field for a loopback redirect URI"
+    );
+    shot(&app, "connecting");
+    let landed = chromium
+        .approve(&consent)
+        .expect("consent and loopback redirect");
+    assert!(landed.contains("Keyport"), "loopback result page: {landed}");
+    let acme = row("acme");
+    wait_visible(&app, &format!("{acme}[data-status=\"valid\"]"));
+    wait_js(
+        &app,
+        "return !document.getElementById('connect-dialog').open;",
+        "the connect dialog to close",
+    );
+    let acme_text = text(&app, &acme);
+    assert!(acme_text.contains(BUSINESS_NAME), "{acme_text}");
+    assert!(acme_text.contains("MYOB Business API"), "{acme_text}");
+    assert!(!visible(&app, "#empty-state"));
+    let token1 = access_token(&env, "acme");
+    let stored = secrets(&env, "acme").unwrap();
+    assert!(
+        stored["refresh_token"].is_string(),
+        "{}",
+        stored["refresh_token"]
+    );
+
+    // While the window is open it serves `keyport token` from memory: with the keychain
+    // out of the CLI's reach, only the app's agent can answer.
+    let sock = env.keyport_config_dir().join("agent.sock");
+    assert!(
+        wait_until(Duration::from_secs(10), || sock.exists()),
+        "the app's agent socket appears"
+    );
+    let via_agent = env
+        .keyport()
+        .args(["token", "acme"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run keyport token");
+    assert!(
+        via_agent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&via_agent.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&via_agent.stdout).trim(), token1);
+
+    // The row counts down live from data-expires-at.
+    let left = text(&app, &format!("{acme} .conn-left"));
+    assert!(
+        wait_until(Duration::from_secs(4), || text(
+            &app,
+            &format!("{acme} .conn-left")
+        ) != left),
+        "time left counts down ({left})"
+    );
+
+    // ---- 3. Add an admin-issued token (Xentral shows its permission warning).
+    click(&app, "#add-token");
+    wait_visible(&app, "#add-form");
+    assert_eq!(
+        js(&app, "return document.getElementById('add-vendor').value;"),
+        json!("xentral")
+    );
+    assert!(text(&app, "#add-warning").contains("unlimited permissions"));
+    fill(&app, "#add-name", "shop");
+    fill(&app, "#add-base-url", &format!("{base}/xentral"));
+    fill(&app, "#add-secret-token", "xentral-window-token-0123456789");
+    click(&app, "#add-submit");
+    wait_visible(&app, &format!("{}[data-status=\"valid\"]", row("shop")));
+    assert_eq!(
+        keychain::lookup(env.namespace(), "shop").map(|s| s.contains("xentral-window-token")),
+        Some(true)
+    );
+
+    // ---- 4. A change made with the CLI shows up without a restart.
+    let mut cli = env
+        .keyport()
+        .args(["add", "o4", "--name", "o4-cli", "--base-url"])
+        .arg(format!("{base}/o4"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run the keyport CLI (build it: cargo build -p keyport-cli)");
+    cli.stdin
+        .take()
+        .unwrap()
+        .write_all(b"o4-window-token-0123456789\n")
+        .unwrap();
+    assert!(cli.wait().unwrap().success(), "keyport add o4");
+    wait_visible(&app, &row("o4-cli"));
+    shot(&app, "connections");
+    let revoked = env
+        .keyport()
+        .args(["revoke", "o4-cli"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(revoked.success(), "keyport revoke o4-cli");
+    wait_gone(&app, &row("o4-cli"));
+
+    // ---- 5. Copy token: it reaches the X clipboard from Rust, never the page, and is
+    // cleared after the delay (3 s here).
+    let copied_at = Instant::now();
+    click(&app, &button("acme", "copy-token"));
+    assert!(
+        wait_until(Duration::from_secs(5), || clipboard().as_deref()
+            == Some(&token1)),
+        "the clipboard holds the access token (it has {:?})",
+        clipboard().map(|c| c.len())
+    );
+    let source = app.page_source().unwrap();
+    assert!(
+        !source.contains(&token1),
+        "the token must never reach the webview"
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || clipboard().as_deref()
+            != Some(&token1)),
+        "the clipboard is cleared after the delay"
+    );
+    let held = copied_at.elapsed();
+    assert!(
+        held >= Duration::from_millis(2500),
+        "cleared after the 3 s delay, not at once ({held:?})"
+    );
+    // A clipboard the user changed meanwhile is left alone.
+    click(&app, &button("acme", "copy-headers"));
+    assert!(
+        wait_until(Duration::from_secs(5), || clipboard().is_some_and(
+            |c| c.contains(&format!("Authorization: Bearer {token1}"))
+        )),
+        "Copy headers puts the full header set on the clipboard"
+    );
+    let mut xclip = Command::new("xclip")
+        .args(["-i", "-selection", "clipboard"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    xclip.stdin.take().unwrap().write_all(b"mine").unwrap();
+    xclip.wait().unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        clipboard().as_deref(),
+        Some("mine"),
+        "someone else's clipboard survives"
+    );
+
+    // ---- 6. Refresh now: the expiry moves later and the mock counts one refresh.
+    let before: i64 = attr(&app, &acme, "data-expires-at")
+        .unwrap()
+        .parse()
+        .unwrap();
+    mock.configure(ConfigPatch {
+        access_ttl_secs: Some(7200),
+        ..ConfigPatch::default()
+    });
+    let refreshes = mock.stats().refreshes;
+    click(&app, &button("acme", "refresh"));
+    wait_js(
+        &app,
+        &format!(
+            "const r = document.querySelector({}); return !!r && Number(r.dataset.expiresAt) > {};",
+            json!(acme),
+            before + 3000
+        ),
+        "the expiry to move later after Refresh now",
+    );
+    assert_eq!(mock.stats().refreshes, refreshes + 1, "exactly one refresh");
+    assert_ne!(
+        access_token(&env, "acme"),
+        token1,
+        "a new access token was stored"
+    );
+
+    // ---- 7. A denied consent shows the error sentence; nothing is stored.
+    click(&app, "#connect-myob");
+    wait_visible(&app, "#connect-form");
+    // The remembered registration prefills the form; its secret stays in the keychain.
+    assert_eq!(
+        js(
+            &app,
+            "return document.getElementById('myob-client-id').value;"
+        ),
+        json!(MYOB_KEY)
+    );
+    assert_eq!(
+        js(
+            &app,
+            "return document.getElementById('myob-client-secret').value;"
+        ),
+        json!("")
+    );
+    fill(&app, "#conn-name", "refused");
+    click(&app, "#myob-overrides summary");
+    fill(&app, "#myob-auth-base", &format!("{base}/myob/secure"));
+    fill(&app, "#myob-api-base", &format!("{base}/myob/api"));
+    click(&app, "#connect-submit");
+    wait_visible(&app, "#countdown");
+    let consent = env.wait_for_browser_url(WAIT);
+    let _ = chromium.deny(&consent);
+    wait_visible(&app, "#connect-error");
+    let sentence = text(&app, "#connect-error");
+    assert!(
+        sentence.contains("did not grant access") && sentence.contains("Nothing was stored"),
+        "the error is a sentence: {sentence}"
+    );
+    assert!(
+        !sentence.contains('{'),
+        "no JSON in the message: {sentence}"
+    );
+    shot(&app, "error");
+    // Escape closes the dialog (keyboard).
+    app.find("#conn-name")
+        .unwrap()
+        .send_keys("\u{E00C}")
+        .unwrap();
+    wait_js(
+        &app,
+        "return !document.getElementById('connect-dialog').open;",
+        "Escape to close the dialog",
+    );
+    assert!(!visible(&app, &row("refused")));
+    assert_eq!(keychain::lookup(env.namespace(), "refused"), None);
+
+    // ---- 7b. A non-loopback redirect URI: the window asks for the URL the browser
+    // landed on; a wrong paste is refused with a sentence and the attempt goes on.
+    click(&app, "#connect-myob");
+    wait_visible(&app, "#connect-form");
+    fill(&app, "#conn-name", "pasted");
+    fill(&app, "#myob-client-id", MYOB_PASTE_KEY);
+    fill(&app, "#myob-client-secret", MYOB_SECRET);
+    fill(&app, "#myob-redirect-uri", "http://desktop");
+    click(&app, "#myob-overrides summary");
+    fill(&app, "#myob-auth-base", &format!("{base}/myob/secure"));
+    fill(&app, "#myob-api-base", &format!("{base}/myob/api"));
+    click(&app, "#connect-submit");
+    wait_visible(&app, "#paste-url");
+    assert!(visible(&app, "#countdown"));
+    let consent = env.wait_for_browser_url(WAIT);
+    // http://desktop does not resolve: the browser shows an error page at that address.
+    let _ = chromium.approve(&consent);
+    let landed = chromium.session().current_url().unwrap();
+    assert!(
+        landed.starts_with("http://desktop") && landed.contains("code="),
+        "the browser landed on {landed}"
+    );
+    fill(
+        &app,
+        "#paste-url",
+        "http://desktop/?code=forged&state=wrong",
+    );
+    click(&app, "#paste-submit");
+    wait_visible(&app, "#paste-error");
+    let refused = text(&app, "#paste-error");
+    assert!(refused.contains("state"), "{refused}");
+    assert!(
+        visible(&app, "#countdown"),
+        "still waiting after a wrong paste"
+    );
+    fill(&app, "#paste-url", &landed);
+    click(&app, "#paste-submit");
+    wait_visible(&app, &format!("{}[data-status=\"valid\"]", row("pasted")));
+    assert!(access_token(&env, "pasted").len() > 8);
+
+    // ---- 8. Revoke: the confirmation says what happens; the row and the secrets go.
+    click(&app, &button("acme", "revoke"));
+    wait_visible(&app, "#confirm-revoke");
+    let note = text(&app, "#revoke-dialog");
+    assert!(note.contains("MYOB has no revocation endpoint"), "{note}");
+    assert!(note.contains("keychain"), "{note}");
+    shot(&app, "revoke-confirmation");
+    click(&app, "#confirm-revoke");
+    wait_gone(&app, &acme);
+    assert_eq!(keychain::lookup(env.namespace(), "acme"), None);
+
+    // ---- 9. MYOB Advanced through "Connect…": Cancel frees the port at once; then a
+    // real connection, revoked at the vendor too.
+    let advanced_attempt = || {
+        click(&app, "#connect-other");
+        wait_visible(&app, "#adv-instance-url");
+        fill(&app, "#conn-name", "adv");
+        fill(&app, "#adv-instance-url", &format!("{base}/advanced"));
+        fill(&app, "#adv-client-id", ADV_CLIENT);
+        fill(&app, "#adv-client-secret", ADV_SECRET);
+        fill(&app, "#adv-redirect-uri", &redirect);
+        click(&app, "#connect-submit");
+        wait_visible(&app, "#countdown");
+        env.wait_for_browser_url(WAIT)
+    };
+    advanced_attempt();
+    click(&app, "#connect-cancel");
+    wait_js(
+        &app,
+        "return !document.getElementById('connect-dialog').open;",
+        "Cancel to close the waiting dialog",
+    );
+    assert!(!visible(&app, "#error"), "a cancel is not an error");
+    let consent = advanced_attempt();
+    chromium.approve(&consent).expect("MYOB Advanced consent");
+    wait_visible(&app, &format!("{}[data-status=\"valid\"]", row("adv")));
+    assert!(secrets(&env, "adv").is_some());
+    let revocations = mock.stats().revocations.len();
+    click(&app, &button("adv", "revoke"));
+    wait_visible(&app, "#confirm-revoke");
+    click(&app, "#confirm-revoke");
+    wait_gone(&app, &row("adv"));
+    let stats = mock.stats();
+    assert!(
+        stats.revocations.len() > revocations && stats.revocations.iter().all(|r| r.known),
+        "the instance revoked the tokens: {:?}",
+        stats.revocations
+    );
+    assert_eq!(keychain::lookup(env.namespace(), "adv"), None);
+    assert!(visible(&app, &row("shop")), "the other connection stays");
+}
