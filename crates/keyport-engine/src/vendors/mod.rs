@@ -235,3 +235,134 @@ pub(crate) fn join(base: &str, path: &str) -> String {
         path.trim_start_matches('/')
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Account, ClientAuth, Health, OAuthMeta};
+
+    fn conn(vendor: VendorId) -> Connection {
+        Connection {
+            name: "c".into(),
+            vendor,
+            created_at: 0,
+            health: Health::Ok,
+            oauth: (vendor.kind() == Kind::OAuth).then(|| OAuthMeta {
+                client_id: "api-key".into(),
+                authorize_url: String::new(),
+                token_url: String::new(),
+                revocation_url: None,
+                logout_url: None,
+                issuer: None,
+                redirect_uri: String::new(),
+                scopes: String::new(),
+                client_auth: ClientAuth::Post,
+                has_refresh_token: true,
+                chain_started_at: None,
+                chain_days: None,
+            }),
+            account: Account {
+                business_id: Some("cf-1".into()),
+                ..Account::default()
+            },
+            base_url: Some("https://base.example".into()),
+            test_path: Some("/api/orderstatus".into()),
+            expires_at: None,
+            consented_at: None,
+            last_refresh: None,
+            note: None,
+            notified: vec![],
+        }
+    }
+
+    fn secrets() -> Secrets {
+        Secrets {
+            access_token: Some("tok".into()),
+            refresh_token: Some("rt".into()),
+            client_secret: Some("cs".into()),
+            username: Some("user".into()),
+            password: Some("pass".into()),
+            api_key: Some("devkey".into()),
+        }
+    }
+
+    fn header_set(v: VendorId) -> Vec<String> {
+        headers(&conn(v), &secrets())
+            .expect("headers")
+            .into_iter()
+            .map(|h| format!("{}: {}", h.name, h.value.expose()))
+            .collect()
+    }
+
+    #[test]
+    fn every_vendor_has_its_documented_header_set() {
+        let basic = format!("Basic {}", crate::http::b64_pair("user", "pass"));
+        let cf = crate::http::b64_pair("user", "pass");
+        assert_eq!(
+            header_set(VendorId::Myob),
+            [
+                "Authorization: Bearer tok".to_owned(),
+                "x-myobapi-key: api-key".into(),
+                "x-myobapi-version: v2".into(),
+                format!("x-myobapi-cftoken: {cf}"),
+            ]
+        );
+        assert_eq!(
+            header_set(VendorId::MyobAdvanced),
+            ["Authorization: Bearer tok"]
+        );
+        assert_eq!(header_set(VendorId::Oidc), ["Authorization: Bearer tok"]);
+        assert_eq!(
+            header_set(VendorId::Exo),
+            [
+                format!("Authorization: {basic}"),
+                "x-myobapi-key: devkey".into(),
+                "x-myobapi-exotoken: tok".into(),
+            ]
+        );
+        assert_eq!(
+            header_set(VendorId::Xentral),
+            ["Authorization: Bearer tok", "Accept: application/json"]
+        );
+        assert_eq!(header_set(VendorId::O4), ["Authorization: Bearer tok"]);
+        assert_eq!(header_set(VendorId::Machship), ["token: tok"]);
+        assert_eq!(
+            header_set(VendorId::MyobDesktop),
+            [
+                format!("x-myobapi-cftoken: {cf}"),
+                "x-myobapi-version: v2".into()
+            ]
+        );
+    }
+
+    #[test]
+    fn cheap_reads_never_reissue_and_follow_the_vendor() {
+        let url = |v| probe(&conn(v)).expect("probe").url;
+        assert_eq!(
+            url(VendorId::Myob),
+            "https://base.example/accountright/cf-1/"
+        );
+        assert_eq!(url(VendorId::MyobAdvanced), "https://base.example/entity");
+        assert_eq!(url(VendorId::Exo), "https://base.example/debtor?pagesize=1");
+        assert!(!url(VendorId::Exo).contains("/token"));
+        assert_eq!(
+            url(VendorId::Xentral),
+            "https://base.example/api/v3/products?perPage=1"
+        );
+        assert_eq!(url(VendorId::O4), "https://base.example/api/orderstatus");
+        assert_eq!(
+            url(VendorId::Machship),
+            "https://base.example/authenticate/ping"
+        );
+        assert!(matches!(
+            probe(&conn(VendorId::Machship)).expect("probe").method,
+            Method::Post
+        ));
+        let mut no_key = secrets();
+        no_key.api_key = None;
+        assert!(matches!(
+            headers(&conn(VendorId::Exo), &no_key),
+            Err(Error::KeychainData { .. })
+        ));
+    }
+}
