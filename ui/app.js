@@ -594,6 +594,7 @@ function setAddVendor(slug) {
     return wrap;
   }));
   show($("#add-company-file-row"), slug === "myob-desktop");
+  show($("#add-test-path-row"), slug === "o4");
   show($("#add-expires-row"), slug !== "myob-desktop");
   if (!state.add.replace && !state.add.nameTouched) $("#add-name").value = suggestName(slug);
 }
@@ -610,7 +611,7 @@ function openAdd({ vendor = "xentral", replace = false, name = null, view = null
   sel.disabled = replace;
   $("#add-name").value = name || "";
   $("#add-name").readOnly = replace;
-  for (const id of ["#add-base-url", "#add-expires", "#add-company-file", "#add-note"]) $(id).value = "";
+  for (const id of ["#add-base-url", "#add-expires", "#add-company-file", "#add-test-path", "#add-note"]) $(id).value = "";
   if (view && view.base_url && view.base_url !== (manualVendor(vendor) || {}).default_base) $("#add-base-url").value = view.base_url;
   $("#add-title").textContent = replace ? `Replace the token of '${name}'` : "Add a token";
   $("#add-submit").textContent = replace ? "Replace token" : "Add token";
@@ -633,6 +634,7 @@ addForm.addEventListener("submit", async (ev) => {
     base_url: val("#add-base-url"),
     expires: $("#add-expires-row").hidden ? "" : $("#add-expires").value,
     company_file: $("#add-company-file-row").hidden ? "" : val("#add-company-file"),
+    test_path: $("#add-test-path-row").hidden ? "" : val("#add-test-path"),
     note: val("#add-note"),
   };
   for (const [field, id] of Object.entries(FIELD_INPUT)) {

@@ -3,7 +3,7 @@
 //! header value is ever sent to the window.
 
 use crate::clipboard::Copied;
-use crate::connect::{ConnectForm, Started};
+use crate::connect::{given, ConnectForm, Started};
 use crate::error::{CmdResult, CommandError};
 use crate::AppState;
 use keyport_engine::{
@@ -201,7 +201,8 @@ pub async fn revoke(
 }
 
 /// The "Add token" form. Secrets arrive here once and go straight to the keychain.
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: it carries secrets.
+#[derive(Default, Deserialize)]
 #[serde(default)]
 pub struct ManualForm {
     vendor: String,
@@ -210,16 +211,12 @@ pub struct ManualForm {
     base_url: String,
     expires: String,
     company_file: String,
+    test_path: String,
     note: String,
     token: String,
     username: String,
     password: String,
     api_key: String,
-}
-
-fn given(s: String) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_owned())
 }
 
 #[tauri::command]
@@ -229,11 +226,11 @@ pub async fn add_manual(state: State<'_, AppState>, form: ManualForm) -> CmdResu
         let req = ManualRequest {
             name: form.name.trim().to_owned(),
             vendor: VendorId::parse(&form.vendor)?,
-            base_url: given(form.base_url),
-            expires: given(form.expires),
-            test_path: None,
-            company_file: given(form.company_file),
-            note: given(form.note),
+            base_url: given(&form.base_url),
+            expires: given(&form.expires),
+            test_path: given(&form.test_path),
+            company_file: given(&form.company_file),
+            note: given(&form.note),
             token: secret(form.token),
             username: secret(form.username),
             password: secret(form.password),

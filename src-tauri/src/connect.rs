@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use tauri::{AppHandle, Emitter, Runtime};
 
 /// The connect form as the window sends it. Empty strings mean "not given".
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: it carries the client secret and the company-file password.
+#[derive(Default, Deserialize)]
 #[serde(default)]
 pub struct ConnectForm {
     /// `myob`, `myob-advanced` or `oidc`.
@@ -51,7 +52,7 @@ pub struct ConnectForm {
     pub test_url: String,
 }
 
-fn given(s: &str) -> Option<String> {
+pub(crate) fn given(s: &str) -> Option<String> {
     let t = s.trim();
     (!t.is_empty()).then(|| t.to_owned())
 }
