@@ -356,8 +356,10 @@ function setVendor(vendor) {
     o.textContent = r.instance_url ? `${r.client_id} — ${r.instance_url}` : r.client_id;
     return o;
   }));
+  const chosen = Math.max(0, regs.findIndex((r) => r.client_id === state.connect.clientId));
+  sel.value = String(chosen);
   show($("#registration-row"), regs.length > 1);
-  prefill(regs[0] || null);
+  prefill(regs[chosen] || null);
 }
 
 const PREFILL = {
@@ -383,7 +385,8 @@ function echoName() { $("[data-name-echo]").textContent = $("#conn-name").value 
 
 function openConnect({ vendor = "myob", replace = false, name = null, view = null } = {}) {
   if (state.attempt || state.starting) { showWaiting(true); connectDialog.showModal(); return; }
-  state.connect = { vendor, replace, nameTouched: false };
+  // A reconnect starts from the registration the connection was made with.
+  state.connect = { vendor, replace, nameTouched: false, clientId: view ? view.client_id : null };
   // A fresh form each time; the remembered registration fills in what it knows.
   connectForm.reset();
   $("#myob-overrides").open = false;

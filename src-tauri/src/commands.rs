@@ -129,17 +129,32 @@ pub async fn connect_reopen(state: State<'_, AppState>) -> CmdResult<()> {
     blocking(&state, move |_| attempts.reopen()).await
 }
 
+/// Puts what `make` returns (the secret text and a masked preview) on the clipboard from
+/// Rust; the window gets the preview only.
+async fn copy_with(
+    app: AppHandle,
+    state: &AppState,
+    kind: &'static str,
+    make: impl FnOnce(&Keyport) -> CmdResult<(SecretString, String)> + Send + 'static,
+) -> CmdResult<Copied> {
+    let clip = state.clip.clone();
+    blocking(state, move |kp| {
+        let (text, preview) = make(kp)?;
+        clip.copy(&app, kind, text, preview)
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn copy_token(
     app: AppHandle,
     state: State<'_, AppState>,
     name: String,
 ) -> CmdResult<Copied> {
-    let clip = state.clip.clone();
-    blocking(&state, move |kp| {
+    copy_with(app, &state, "token", move |kp| {
         let token = kp.token(&name, keyport_engine::DEFAULT_MIN_VALID)?;
         let preview = token.masked();
-        clip.copy(&app, "token", token, preview)
+        Ok((token, preview))
     })
     .await
 }
@@ -150,8 +165,7 @@ pub async fn copy_headers(
     state: State<'_, AppState>,
     name: String,
 ) -> CmdResult<Copied> {
-    let clip = state.clip.clone();
-    blocking(&state, move |kp| {
+    copy_with(app, &state, "headers", move |kp| {
         let headers = kp.headers(&name)?;
         let preview = headers
             .iter()
@@ -162,7 +176,7 @@ pub async fn copy_headers(
             .iter()
             .map(|(k, v)| format!("{k}: {}\n", v.expose()))
             .collect();
-        clip.copy(&app, "headers", SecretString::new(text), preview)
+        Ok((SecretString::new(text), preview))
     })
     .await
 }
@@ -173,10 +187,8 @@ pub async fn copy_curl(
     state: State<'_, AppState>,
     name: String,
 ) -> CmdResult<Copied> {
-    let clip = state.clip.clone();
-    blocking(&state, move |kp| {
-        let cmd = kp.curl(&name, None)?;
-        clip.copy(&app, "curl", cmd, "curl command".into())
+    copy_with(app, &state, "curl", move |kp| {
+        Ok((kp.curl(&name, None)?, "curl command".into()))
     })
     .await
 }

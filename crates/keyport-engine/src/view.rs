@@ -48,6 +48,8 @@ pub struct ConnectionView {
     pub revoke_note: &'static str,
     pub reissue_steps: Option<&'static str>,
     pub base_url: Option<String>,
+    /// The app registration's client ID (MYOB: the API key), to reconnect with.
+    pub client_id: Option<String>,
     pub created_at: i64,
 }
 
@@ -131,6 +133,7 @@ impl ConnectionView {
             revoke_note: c.vendor.revoke_note(),
             reissue_steps: c.vendor.reissue_steps(),
             base_url: c.base_url.clone(),
+            client_id: c.oauth.as_ref().map(|o| o.client_id.clone()),
             created_at: c.created_at,
         }
     }

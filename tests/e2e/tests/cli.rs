@@ -209,14 +209,35 @@ fn approve(env: &TestEnv, chromium: &Chromium, child: Child) -> Output {
     child.wait_with_output().expect("keyport connect finishes")
 }
 
+/// One test's world: a throwaway Keyport environment (HOME, config folder, keychain
+/// namespace, recording $BROWSER), the mock vendor, a headless Chromium, and a free
+/// loopback port for the redirect URI.
+struct World {
+    env: TestEnv,
+    mock: MockServer,
+    chromium: Chromium,
+    port: u16,
+}
+
+fn world(label: &str) -> World {
+    World {
+        env: TestEnv::new(label),
+        mock: MockServer::start().expect("mock"),
+        chromium: Chromium::start(),
+        port: free_port(),
+    }
+}
+
 // ---------- MYOB Business API ----------
 
 #[test]
 fn myob_connect_in_a_real_browser_then_token_headers_test_refresh_revoke() {
-    let env = TestEnv::new("myob");
-    let mock = MockServer::start().expect("mock");
-    let chromium = Chromium::start();
-    let port = free_port();
+    let World {
+        env,
+        mock,
+        chromium,
+        port,
+    } = world("myob");
     let redirect = myob_client(&mock, port);
 
     let o = approve(
@@ -345,9 +366,12 @@ fn myob_connect_in_a_real_browser_then_token_headers_test_refresh_revoke() {
 
 #[test]
 fn myob_desktop_redirect_takes_the_pasted_url() {
-    let env = TestEnv::new("paste");
-    let mock = MockServer::start().expect("mock");
-    let chromium = Chromium::start();
+    let World {
+        env,
+        mock,
+        chromium,
+        ..
+    } = world("paste");
     control(
         &mock,
         "/_mock/clients",
@@ -377,10 +401,12 @@ fn myob_desktop_redirect_takes_the_pasted_url() {
 
 #[test]
 fn advanced_rotation_chain_end_reconnect_and_revocation() {
-    let env = TestEnv::new("advanced");
-    let mock = MockServer::start().expect("mock");
-    let chromium = Chromium::start();
-    let port = free_port();
+    let World {
+        env,
+        mock,
+        chromium,
+        port,
+    } = world("advanced");
     advanced_client(&mock, port);
 
     let text = ok(approve(
@@ -459,10 +485,12 @@ fn advanced_rotation_chain_end_reconnect_and_revocation() {
 
 #[test]
 fn twenty_concurrent_token_calls_make_exactly_one_refresh() {
-    let env = TestEnv::new("concurrent");
-    let mock = MockServer::start().expect("mock");
-    let chromium = Chromium::start();
-    let port = free_port();
+    let World {
+        env,
+        mock,
+        chromium,
+        port,
+    } = world("concurrent");
     advanced_client(&mock, port);
     control(&mock, "/_mock/config", json!({"access_ttl_secs": 1}));
     ok(approve(
@@ -508,9 +536,12 @@ fn twenty_concurrent_token_calls_make_exactly_one_refresh() {
 
 #[test]
 fn oidc_public_client_with_pkce_on_an_ephemeral_port() {
-    let env = TestEnv::new("oidc");
-    let mock = MockServer::start().expect("mock");
-    let chromium = Chromium::start();
+    let World {
+        env,
+        mock,
+        chromium,
+        ..
+    } = world("oidc");
     control(
         &mock,
         "/_mock/clients",
@@ -600,10 +631,12 @@ fn nothing_stored(env: &TestEnv, name: &str) {
 
 #[test]
 fn denied_consent_is_a_clear_error_and_stores_nothing() {
-    let env = TestEnv::new("denied");
-    let mock = MockServer::start().expect("mock");
-    let chromium = Chromium::start();
-    let port = free_port();
+    let World {
+        env,
+        mock,
+        chromium,
+        port,
+    } = world("denied");
     let redirect = myob_client(&mock, port);
     let child = connect_myob(&env, &mock, "nope", &redirect, &[]);
     let url = env.wait_for_browser_url(Duration::from_secs(20));
@@ -616,10 +649,12 @@ fn denied_consent_is_a_clear_error_and_stores_nothing() {
 
 #[test]
 fn forged_and_second_callbacks_are_refused() {
-    let env = TestEnv::new("forged");
-    let mock = MockServer::start().expect("mock");
-    let chromium = Chromium::start();
-    let port = free_port();
+    let World {
+        env,
+        mock,
+        chromium,
+        port,
+    } = world("forged");
     let redirect = myob_client(&mock, port);
     let child = connect_myob(&env, &mock, "acme", &redirect, &[]);
     let url = env.wait_for_browser_url(Duration::from_secs(20));
@@ -688,10 +723,12 @@ fn window_timeout_ends_cleanly_and_frees_the_port() {
 
 #[test]
 fn vendor_errors_at_the_exchange_store_nothing() {
-    let env = TestEnv::new("vendor-errors");
-    let mock = MockServer::start().expect("mock");
-    let chromium = Chromium::start();
-    let port = free_port();
+    let World {
+        env,
+        mock,
+        chromium,
+        port,
+    } = world("vendor-errors");
     let redirect = myob_client(&mock, port);
     let cases = [
         (
@@ -840,10 +877,12 @@ fn locked_keychain_gives_up_with_a_clear_error_instead_of_hanging() {
 
 #[test]
 fn the_agent_serves_tokens_from_memory_and_follows_other_processes() {
-    let env = TestEnv::new("agent");
-    let mock = MockServer::start().expect("mock");
-    let chromium = Chromium::start();
-    let port = free_port();
+    let World {
+        env,
+        mock,
+        chromium,
+        port,
+    } = world("agent");
     advanced_client(&mock, port);
     ok(approve(
         &env,
