@@ -37,7 +37,7 @@ TOML
   "app": { "windows": [ { "title": "empty", "width": 900, "height": 640 } ] },
   "bundle": { "active": false, "icon": [] } }
 JSON
-  cp "$ROOT/src-tauri/icons/icon.png" "$empty/icon.png"
+  mkdir -p "$empty/icons" && cp "$ROOT/src-tauri/icons/icon.png" "$empty/icons/icon.png"
   (cd "$empty" && cargo build --release)
   export EMPTY_BIN="$empty/target/release/empty-tauri" KEYPORT_BENCH_INNER=1
   exec bash scripts/with-session.sh bash "${BASH_SOURCE[0]}"
