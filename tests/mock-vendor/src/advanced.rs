@@ -10,7 +10,9 @@ use url::{Host, Url};
 use crate::http::{b64url, error_page, form_decode, Req, Resp};
 use crate::oauth::{self, body_only, check_access, redeem_code, required, revoke, rotate};
 use crate::oauth::{consent_page, start_chain, token_endpoint, AuthRequest, Issued};
-use crate::state::{oauth_error, ClientReg, Endpoint, OAuthVendor, RevocationRecord, State};
+use crate::state::{
+    oauth_error, unsupported_grant, ClientReg, Endpoint, OAuthVendor, RevocationRecord, State,
+};
 
 const SCOPES: [&str; 6] = [
     "openid",
@@ -386,15 +388,7 @@ fn token(st: &mut State, p: &Provider, req: &Req, form: &HashMap<String, String>
                 Err(d) => oauth_error(400, "invalid_grant", &d),
             }
         }
-        Some(other) => {
-            let msg = format!("grant_type {other} is not supported");
-            oauth_error(400, "unsupported_grant_type", &msg)
-        }
-        None => oauth_error(
-            400,
-            "invalid_request",
-            "The grant_type parameter is missing",
-        ),
+        other => unsupported_grant(other),
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::http::{b64, error_page, Req, Resp};
 use crate::oauth::{self, check_access, redeem_code, required, rotate, start_chain};
 use crate::oauth::{consent_page, token_endpoint, AuthRequest, Issued};
-use crate::state::{oauth_error, OAuthVendor, State};
+use crate::state::{oauth_error, unsupported_grant, OAuthVendor, State};
 
 pub const BUSINESS_ID: &str = "6b1a3c1e-0f4e-4a8e-9d55-2f3c8b0a7e11";
 pub const BUSINESS_NAME: &str = "Clearwater Pty Ltd";
@@ -165,15 +165,7 @@ fn token(st: &mut State, form: &HashMap<String, String>) -> Resp {
                 Err(d) => oauth_error(400, "invalid_grant", &d),
             }
         }
-        Some(other) => {
-            let msg = format!("grant_type {other} is not supported");
-            oauth_error(400, "unsupported_grant_type", &msg)
-        }
-        None => oauth_error(
-            400,
-            "invalid_request",
-            "The grant_type parameter is missing",
-        ),
+        other => unsupported_grant(other),
     }
 }
 

@@ -278,6 +278,22 @@ impl State {
 }
 
 /// `{"error":…,"error_description":…}` as OAuth servers answer.
+/// The answer to a token request whose `grant_type` is missing or not one the endpoint takes.
+pub(crate) fn unsupported_grant(grant_type: Option<&str>) -> Resp {
+    match grant_type {
+        Some(other) => oauth_error(
+            400,
+            "unsupported_grant_type",
+            &format!("grant_type {other} is not supported"),
+        ),
+        None => oauth_error(
+            400,
+            "invalid_request",
+            "The grant_type parameter is missing",
+        ),
+    }
+}
+
 pub(crate) fn oauth_error(status: u16, error: &str, description: &str) -> Resp {
     Resp::json(
         status,
