@@ -12,8 +12,8 @@
 use crate::error::{CmdResult, CommandError};
 use keyport_engine::{
     browser, time, AdvancedSetup, Callback, Cancel, ClientAuth, ConnectRequest, ConnectionView,
-    Keyport, MyobSetup, OidcSetup, PendingConnect, Registration, SecretString, Setup, VendorId,
-    WaitEvent, DEFAULT_WINDOW,
+    Keyport, MyobSetup, OidcSetup, PendingConnect, SecretString, Setup, VendorId, WaitEvent,
+    DEFAULT_WINDOW,
 };
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
@@ -61,12 +61,9 @@ fn input_error(msg: impl Into<String>) -> CommandError {
     CommandError::new("invalid_input", msg)
 }
 
-/// Turns the form into the engine's request plus the registration to remember on
-/// success. An empty secret field uses the secret saved with the registration.
-pub fn build_request(
-    kp: &Keyport,
-    form: ConnectForm,
-) -> CmdResult<(ConnectRequest, Registration, Option<SecretString>)> {
+/// Turns the form into the engine's request (which remembers the app registration once
+/// the connection is stored). An empty secret field uses the secret saved with it.
+pub fn build_request(kp: &Keyport, form: ConnectForm) -> CmdResult<ConnectRequest> {
     let vendor = VendorId::parse(&form.vendor)?;
     let client_id = given(&form.client_id)
         .ok_or_else(|| input_error("The client ID (MYOB: the API key) is required."))?;
@@ -81,14 +78,6 @@ pub fn build_request(
     };
     let redirect_uri = given(&form.redirect_uri);
     let scopes = given(&form.scopes);
-    let mut registration = Registration {
-        vendor,
-        client_id: client_id.clone(),
-        redirect_uri: redirect_uri.clone(),
-        scopes: scopes.clone(),
-        instance_url: None,
-        secret_saved: false,
-    };
     let setup = match vendor {
         VendorId::Myob => Setup::Myob(MyobSetup {
             client_id,
@@ -106,7 +95,6 @@ pub fn build_request(
             let instance_url = given(&form.instance_url).ok_or_else(|| {
                 input_error("The MYOB Advanced instance URL is required, e.g. https://acme.myobadvanced.com.")
             })?;
-            registration.instance_url = Some(instance_url.clone());
             Setup::Advanced(AdvancedSetup {
                 instance_url,
                 client_id,
@@ -133,7 +121,6 @@ pub fn build_request(
                 ClientAuth::None => None,
                 _ => Some(need_secret()?),
             };
-            registration.instance_url = given(&form.issuer);
             Setup::Oidc(OidcSetup {
                 issuer: given(&form.issuer),
                 authorize_url: given(&form.authorize_url),
@@ -155,14 +142,13 @@ pub fn build_request(
             )))
         }
     };
-    let keep_secret = if form.remember_secret { secret } else { None };
-    let request = ConnectRequest {
+    Ok(ConnectRequest {
         name: form.name.trim().to_owned(),
+        remember_secret: form.remember_secret,
         replace: form.replace,
         window: DEFAULT_WINDOW,
         setup,
-    };
-    Ok((request, registration, keep_secret))
+    })
 }
 
 /// What the window needs to show the waiting panel.
@@ -187,8 +173,6 @@ struct Attempt {
     authorize_url: String,
     /// Only for pasted redirects; a loopback attempt's worker owns its `PendingConnect`.
     pending: Option<PendingConnect>,
-    registration: Registration,
-    secret: Option<SecretString>,
 }
 
 /// The single running attempt, if any.
@@ -267,7 +251,7 @@ impl Attempts {
                 "Another connection attempt is still waiting for the browser. Finish or cancel it first.",
             ));
         }
-        let (request, registration, secret) = build_request(kp, form)?;
+        let request = build_request(kp, form)?;
         let mut pending = kp.begin_connect(request)?;
         let id = {
             let mut n = self.next_id.lock().unwrap_or_else(|p| p.into_inner());
@@ -302,8 +286,6 @@ impl Attempts {
                     cancel: cancel.clone(),
                     authorize_url,
                     pending: None,
-                    registration,
-                    secret,
                 });
             }
             let (app, kp, me) = (app.clone(), kp.clone(), self.clone());
@@ -339,8 +321,6 @@ impl Attempts {
                 cancel: cancel.clone(),
                 authorize_url,
                 pending: Some(pending),
-                registration,
-                secret,
             });
             // No listener to wait on: tick until the window closes or the URL is pasted.
             let (app, me) = (app.clone(), self.clone());
@@ -394,14 +374,10 @@ impl Attempts {
         pending: PendingConnect,
         callback: keyport_engine::Result<Callback>,
     ) {
-        let attempt = self.take(id);
+        self.take(id);
         let outcome = callback.and_then(|cb| kp.finish_connect(pending, cb));
         match outcome {
             Ok(view) => {
-                if let Some(a) = attempt {
-                    // The connection works without it; the next form is just not prefilled.
-                    let _ = kp.remember_registration(a.registration, a.secret.as_ref());
-                }
                 let _ = app.emit("connect-done", Done { attempt: id, view });
                 let _ = app.emit("connections-changed", ());
             }
@@ -474,7 +450,6 @@ impl Attempts {
             .expect("paste attempts keep their pending connect");
         match kp.finish_connect(pending, callback) {
             Ok(view) => {
-                let _ = kp.remember_registration(attempt.registration, attempt.secret.as_ref());
                 let _ = app.emit(
                     "connect-done",
                     Done {
@@ -541,7 +516,8 @@ mod tests {
     #[test]
     fn myob_form_becomes_a_request_and_a_registration() {
         let (kp, dir) = keyport();
-        let (req, reg, secret) = build_request(&kp, myob_form()).unwrap();
+        let req = build_request(&kp, myob_form()).unwrap();
+        let reg = req.setup.registration();
         assert_eq!(req.name, "acme");
         assert!(
             matches!(req.setup, Setup::Myob(ref s) if s.client_secret.expose() == "s3cret" && s.auth_base.is_none())
@@ -551,10 +527,7 @@ mod tests {
             reg.redirect_uri.as_deref(),
             Some("http://127.0.0.1:8765/callback")
         );
-        assert_eq!(
-            secret.map(|s| s.expose().to_owned()).as_deref(),
-            Some("s3cret")
-        );
+        assert!(req.remember_secret, "the form's choice reaches the engine");
         let _ = std::fs::remove_dir_all(dir);
     }
 
@@ -571,11 +544,12 @@ mod tests {
             e.message
         );
 
-        let (_, reg, secret) = build_request(&kp, myob_form()).unwrap();
-        kp.remember_registration(reg, secret.as_ref()).unwrap();
+        let req = build_request(&kp, myob_form()).unwrap();
+        kp.remember_registration(req.setup.registration(), Some(&"s3cret".into()))
+            .unwrap();
         let mut form = myob_form();
         form.client_secret.clear();
-        let (req, _, _) = build_request(&kp, form).unwrap();
+        let req = build_request(&kp, form).unwrap();
         assert!(matches!(req.setup, Setup::Myob(ref s) if s.client_secret.expose() == "s3cret"));
         let _ = std::fs::remove_dir_all(dir);
     }
@@ -601,7 +575,8 @@ mod tests {
             issuer: "https://login.example.com".into(),
             ..ConnectForm::default()
         };
-        let (req, reg, _) = build_request(&kp, form).unwrap();
+        let req = build_request(&kp, form).unwrap();
+        let reg = req.setup.registration();
         assert!(
             matches!(req.setup, Setup::Oidc(ref s) if s.client_secret.is_none() && s.scopes == "openid offline_access")
         );

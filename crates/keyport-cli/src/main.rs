@@ -10,8 +10,8 @@ use clap::Parser;
 use input::Input;
 use keyport_engine::{
     browser, time, AdvancedSetup, Callback, Cancel, ClientAuth, ConnectRequest, ConnectionView,
-    Error, Keyport, ManualField, ManualRequest, MyobSetup, OidcSetup, PendingConnect, Registration,
-    Setup, VendorId, WaitEvent,
+    Error, Keyport, ManualField, ManualRequest, MyobSetup, OidcSetup, PendingConnect, Setup,
+    VendorId, WaitEvent,
 };
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -186,53 +186,35 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 fn connect(kp: &Keyport, c: args::Connect, out: &mut impl Write) -> Result<ExitCode, Error> {
     let mut input = Input::new();
     let window = Duration::from_secs(c.window);
-    let (setup, registration, reg_secret) = match c.vendor {
+    let setup = match c.vendor {
         ConnectVendor::Myob(m) => {
             let secret = input.required_secret("MYOB API secret", m.secret_env.as_deref())?;
             let cf_password = input.secret_optional(
                 "Company-file password (empty for none)",
                 m.cf_password_env.as_deref(),
             )?;
-            let reg = Registration {
-                vendor: VendorId::Myob,
-                client_id: m.client_id.clone(),
-                redirect_uri: Some(m.redirect_uri.clone()),
-                scopes: Some(m.scopes.clone()),
-                instance_url: None,
-                secret_saved: false,
-            };
-            let setup = Setup::Myob(MyobSetup {
+            Setup::Myob(MyobSetup {
                 client_id: m.client_id,
-                client_secret: secret.clone(),
+                client_secret: secret,
                 redirect_uri: m.redirect_uri,
                 scopes: m.scopes,
                 auth_base: m.auth_base,
                 api_base: m.api_base,
                 cf_username: m.cf_user,
                 cf_password,
-            });
-            (setup, reg, secret)
+            })
         }
         ConnectVendor::MyobAdvanced(a) => {
             let secret =
                 input.required_secret("MYOB Advanced client secret", a.secret_env.as_deref())?;
-            let reg = Registration {
-                vendor: VendorId::MyobAdvanced,
-                client_id: a.client_id.clone(),
-                redirect_uri: Some(a.redirect_uri.clone()),
-                scopes: a.scopes.clone(),
-                instance_url: Some(a.instance.clone()),
-                secret_saved: false,
-            };
-            let setup = Setup::Advanced(AdvancedSetup {
+            Setup::Advanced(AdvancedSetup {
                 instance_url: a.instance,
                 client_id: a.client_id,
-                client_secret: secret.clone(),
+                client_secret: secret,
                 redirect_uri: a.redirect_uri,
                 scopes: a.scopes,
                 chain_days: a.chain_days,
-            });
-            (setup, reg, secret)
+            })
         }
         ConnectVendor::Oidc(o) => {
             let auth = match o.client_auth.as_str() {
@@ -261,32 +243,24 @@ fn connect(kp: &Keyport, c: args::Connect, out: &mut impl Write) -> Result<ExitC
                         })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let reg = Registration {
-                vendor: VendorId::Oidc,
-                client_id: o.client_id.clone(),
-                redirect_uri: o.redirect_uri.clone(),
-                scopes: Some(o.scopes.clone()),
-                instance_url: o.issuer.clone(),
-                secret_saved: false,
-            };
-            let setup = Setup::Oidc(OidcSetup {
+            Setup::Oidc(OidcSetup {
                 issuer: o.issuer,
                 authorize_url: o.authorize_url,
                 token_url: o.token_url,
                 revocation_url: o.revocation_url,
                 client_id: o.client_id,
-                client_secret: secret.clone(),
+                client_secret: secret,
                 client_auth: auth,
                 redirect_uri: o.redirect_uri,
                 scopes: o.scopes,
                 extra_params: extra,
                 test_url: o.test_url,
-            });
-            (setup, reg, secret.unwrap_or_default())
+            })
         }
     };
     let mut pending = kp.begin_connect(ConnectRequest {
         name: c.name,
+        remember_secret: true,
         replace: c.replace,
         window,
         setup,
@@ -301,10 +275,6 @@ fn connect(kp: &Keyport, c: args::Connect, out: &mut impl Write) -> Result<ExitC
     let callback = wait_for_callback(&mut pending, &mut input)?;
     eprintln!();
     let view = kp.finish_connect(pending, callback)?;
-    let secret = (!reg_secret.is_empty()).then_some(&reg_secret);
-    if let Err(e) = kp.remember_registration(registration, secret) {
-        eprintln!("Connected, but the app registration was not remembered: {e}");
-    }
     writeln!(
         out,
         "Connected '{}' ({}): {}.",
@@ -328,12 +298,13 @@ fn wait_for_callback(pending: &mut PendingConnect, input: &mut Input) -> Result<
         return pending.accept_pasted(&line);
     }
     let tty = std::io::stderr().is_terminal();
+    let target = pending.redirect_uri().to_owned();
     let cancel = Cancel::default();
     let mut on_event = |e: WaitEvent| match e {
         WaitEvent::Tick(left) if tty => {
             eprint!(
                 "\rWaiting for the browser on {} — {}:{:02} left (Ctrl-C to cancel) ",
-                pending_port_hint(),
+                target,
                 left / 60,
                 left % 60
             );
@@ -350,10 +321,6 @@ fn wait_for_callback(pending: &mut PendingConnect, input: &mut Input) -> Result<
         WaitEvent::Ignored(why) => eprintln!("\n{why}"),
     };
     pending.wait(&cancel, &mut on_event)
-}
-
-fn pending_port_hint() -> &'static str {
-    "127.0.0.1"
 }
 
 fn print_table(out: &mut impl Write, list: &[ConnectionView]) -> std::io::Result<()> {

@@ -64,6 +64,8 @@ pub enum Error {
         status: u16,
         /// The vendor's `error` and `error_description`, or a short excerpt of its body.
         detail: Option<String>,
+        /// The OAuth `error` code alone (`invalid_grant`…), when the body had one.
+        oauth_error: Option<String>,
         advice: String,
     },
 

@@ -6,7 +6,7 @@
 use crate::loopback::{judge, Callback, Cancel, Expect, Listener, Verdict, WaitEvent};
 use crate::oauth::{self, discover, random_token, Client, Op, Pkce};
 use crate::secret::SecretString;
-use crate::store::{Account, ClientAuth, Connection, Health, OAuthMeta};
+use crate::store::{Account, ClientAuth, Connection, Health, OAuthMeta, Registration};
 use crate::time::now;
 use crate::vault::Secrets;
 use crate::vendors::{self, join, VendorId};
@@ -19,6 +19,9 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
 
 pub struct ConnectRequest {
     pub name: String,
+    /// Keep the client secret in the keychain with the remembered app registration, so
+    /// the next connection need not ask for it.
+    pub remember_secret: bool,
     /// Replace an existing connection of that name (reconnect).
     pub replace: bool,
     pub window: Duration,
@@ -29,6 +32,44 @@ pub enum Setup {
     Myob(MyobSetup),
     Advanced(AdvancedSetup),
     Oidc(OidcSetup),
+}
+
+impl Setup {
+    /// The app registration behind this setup, to prefill the next connection.
+    pub fn registration(&self) -> Registration {
+        let some = |v: &str| (!v.trim().is_empty()).then(|| v.to_owned());
+        let (vendor, client_id, redirect_uri, scopes, instance_url) = match self {
+            Setup::Myob(s) => (
+                VendorId::Myob,
+                &s.client_id,
+                some(&s.redirect_uri),
+                some(&s.scopes),
+                None,
+            ),
+            Setup::Advanced(s) => (
+                VendorId::MyobAdvanced,
+                &s.client_id,
+                some(&s.redirect_uri),
+                s.scopes.clone(),
+                some(&s.instance_url),
+            ),
+            Setup::Oidc(s) => (
+                VendorId::Oidc,
+                &s.client_id,
+                s.redirect_uri.clone(),
+                some(&s.scopes),
+                s.issuer.clone(),
+            ),
+        };
+        Registration {
+            vendor,
+            client_id: client_id.clone(),
+            redirect_uri,
+            scopes,
+            instance_url,
+            secret_saved: false,
+        }
+    }
 }
 
 pub struct MyobSetup {
@@ -91,6 +132,9 @@ pub struct PendingConnect {
     listener: Option<Listener>,
     authorize_url: String,
     started: Instant,
+    /// Remembered (non-secret fields) once the connection is stored.
+    registration: Registration,
+    remember_secret: bool,
     window: Duration,
     expires_at: i64,
 }
@@ -215,6 +259,7 @@ impl Keyport {
         {
             return Err(Error::AlreadyExists(req.name));
         }
+        let registration = req.setup.registration();
         let mut extra: Vec<(String, String)> = Vec::new();
         let mut secrets = Secrets::default();
         let (vendor, mut meta, base_url, test_path, iss_required, pkce, scope_in_exchange) =
@@ -413,6 +458,8 @@ impl Keyport {
             listener,
             authorize_url: url.into(),
             started: Instant::now(),
+            registration,
+            remember_secret: req.remember_secret,
             window: req.window,
             expires_at: now() + req.window.as_secs() as i64,
         })
@@ -465,6 +512,10 @@ impl Keyport {
             username: user.username,
             uid: user.uid,
         };
+        let remembered_secret = p
+            .remember_secret
+            .then(|| p.secrets.client_secret.clone())
+            .flatten();
         let mut secrets = p.secrets;
         secrets.access_token = Some(tokens.access_token);
         secrets.refresh_token = tokens.refresh_token;
@@ -483,7 +534,10 @@ impl Keyport {
             note: None,
             notified: Vec::new(),
         };
-        self.store_new(conn, &secrets, p.replace)
+        let view = self.store_new(conn, &secrets, p.replace)?;
+        // The connection works without it; only the next form is not prefilled.
+        let _ = self.remember_registration(p.registration, remembered_secret.as_ref());
+        Ok(view)
     }
 
     /// Keychain first, then metadata; a failure in between leaves no orphan behind.

@@ -155,7 +155,7 @@ impl Listener {
             port,
             path,
         } = self;
-        let served = Served::for_path(port, path);
+        let served = Served { port, path };
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = std::sync::mpsc::channel::<TcpStream>();
         let acceptor = {
@@ -230,10 +230,6 @@ struct Served {
 }
 
 impl Served {
-    fn for_path(port: u16, path: String) -> Self {
-        Served { port, path }
-    }
-
     fn serve(&self, mut stream: TcpStream, expect: &Expect) -> Outcome {
         let _ = stream.set_nonblocking(false);
         let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));

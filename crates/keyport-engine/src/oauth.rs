@@ -64,6 +64,7 @@ pub fn discover(http: &Http, vendor: &'static str, issuer: &str) -> Result<Disco
             op: "the discovery request",
             status: reply.status,
             detail: Some(excerpt(&reply.body)),
+            oauth_error: None,
             advice: format!("Check the URL: Keyport read {url}."),
         });
     }
@@ -223,6 +224,7 @@ pub fn vendor_error(vendor: &'static str, op: Op, reply: &Reply) -> Error {
         op: op.label(),
         status: reply.status,
         detail,
+        oauth_error: body.error,
         advice,
     }
 }

@@ -249,25 +249,22 @@ impl Keyport {
         match oauth::token_request(&self.http, label, Op::Refresh, url, client, params) {
             Ok(t) => Ok(t),
             Err(Error::Vendor {
-                status: 400 | 401,
+                oauth_error: Some(code),
                 detail,
                 ..
-            }) if detail
-                .as_deref()
-                .is_some_and(|d| d.starts_with("invalid_grant")) =>
-            {
-                Err(RefreshFailure::Rejected(detail.unwrap_or_default()))
-            }
+            }) if code == "invalid_grant" => Err(RefreshFailure::Rejected(detail.unwrap_or(code))),
             Err(e) => Err(RefreshFailure::Other(e)),
         }
     }
 
     /// The vendor's full header set, fresh.
     pub fn headers(&self, name: &str) -> Result<Vec<(String, SecretString)>> {
-        let conn = self.store.get(name)?;
+        let mut conn = self.store.get(name)?;
         let mut secrets = self.secrets(name)?;
-        if conn.oauth.is_some() || conn.expires_at.is_some() {
-            secrets.access_token = Some(self.token(name, crate::DEFAULT_MIN_VALID)?);
+        if !fresh(&conn, crate::DEFAULT_MIN_VALID) {
+            let (token, current) = self.refresh_inner(name, crate::DEFAULT_MIN_VALID, false)?;
+            secrets.access_token = Some(token);
+            conn = current;
         }
         Ok(vendors::headers(&conn, &secrets)?
             .into_iter()
@@ -367,6 +364,7 @@ impl Keyport {
                         op: "the logout",
                         status: r.status,
                         detail: Some(excerpt(&r.body)),
+                            oauth_error: None,
                         advice: if r.status == 429 {
                             "The licence's API session limit was hit; the session ends by itself when it times out. Add --force to remove the connection now.".into()
                         } else {
@@ -546,25 +544,31 @@ impl Keyport {
     }
 
     /// Remembers an app registration; the client secret, if given, goes to the keychain.
+    /// Without one, a secret saved earlier for the same registration is deleted.
     pub fn remember_registration(
         &self,
         reg: Registration,
         secret: Option<&SecretString>,
     ) -> Result<()> {
-        let mut reg = reg;
         let key = registration_key(reg.vendor, &reg.client_id);
-        match secret {
-            Some(s) => self.vault.set(&key, s)?,
-            // No secret now: an older saved one must not linger.
-            None => self.vault.delete(&key)?,
+        if let Some(s) = secret {
+            self.vault.set(&key, s)?;
         }
-        reg.secret_saved = secret.is_some();
-        self.store.update(|d| {
-            d.registrations
-                .retain(|r| !(r.vendor == reg.vendor && r.client_id == reg.client_id));
+        let reg = Registration {
+            secret_saved: secret.is_some(),
+            ..reg
+        };
+        let had_secret = self.store.update(|d| {
+            let same = |r: &Registration| r.vendor == reg.vendor && r.client_id == reg.client_id;
+            let had = d.registrations.iter().any(|r| same(r) && r.secret_saved);
+            d.registrations.retain(|r| !same(r));
             d.registrations.insert(0, reg);
-            Ok(())
-        })
+            Ok(had)
+        })?;
+        if secret.is_none() && had_secret {
+            self.vault.delete(&key)?;
+        }
+        Ok(())
     }
 
     pub fn registration_secret(

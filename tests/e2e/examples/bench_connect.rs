@@ -88,6 +88,7 @@ fn run(kp: &Keyport, mock: &MockServer, port: u16, runs: usize) -> Duration {
         let mut pending = kp
             .begin_connect(ConnectRequest {
                 name: name.clone(),
+                remember_secret: false,
                 replace: true,
                 window: Duration::from_secs(60),
                 setup: Setup::Myob(MyobSetup {
