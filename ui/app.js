@@ -1,6 +1,10 @@
 // Keyport's window. Talks to Rust only through Keyport's own commands and events; it
-// never sees a token (copying happens in Rust). Errors arrive as {code, message}: the
-// message is a sentence for people, the code is one of the engine's stable names.
+// never sees a token (copying happens in Rust). Errors arrive as {code, message, actions}:
+// the message is a sentence for people, the code is one of the engine's stable names, and
+// the actions are what to do next, offered as buttons where the window can do them.
+//
+// The window knows no vendor: the vendors, their fields and their wording come from
+// info(), and the Connect and Add forms are built from them.
 
 const { invoke } = window.__TAURI__.core;
 const { listen } = window.__TAURI__.event;
@@ -16,9 +20,6 @@ const STATUS_LABEL = {
   refresh_failed: "Refresh failed",
 };
 
-const DEFAULT_NAME = { myob: "myob", "myob-advanced": "myob-advanced", oidc: "oidc" };
-const MYOB_DEFAULT_API = "https://api.myob.com";
-
 const state = {
   list: [],
   info: null,
@@ -29,8 +30,10 @@ const state = {
   starting: false,
   early: [], // events that arrived before connect_start answered
   cancelling: false,
-  connect: { vendor: "myob", replace: false, nameTouched: false },
-  add: { replace: false },
+  // The open Connect form: the chosen vendor and, per vendor chosen since it opened, its
+  // built fields (kept while the dialog is open, so switching back keeps what was typed).
+  connect: { vendor: null, replace: false, nameTouched: false, clientId: null, boxes: new Map() },
+  add: { vendor: null, replace: false, nameTouched: false, view: null, boxes: new Map() },
   revokeName: null,
 };
 
@@ -43,24 +46,84 @@ function sentence(e) {
 
 function show(el, on = true) { el.hidden = !on; }
 
-function showError(el, e) {
-  el.textContent = e ? sentence(e) : "";
+/** Shows `e`'s sentence in `el`, then buttons for the actions the window can take. */
+function showError(el, e, ctx = {}) {
+  el.replaceChildren();
+  if (e) {
+    el.append(sentence(e));
+    for (const b of actionButtons(e, ctx)) el.append(" ", b);
+  }
   show(el, !!e);
+}
+
+function hasAction(e, kind) {
+  return !!e && typeof e === "object" && Array.isArray(e.actions) && e.actions.some((a) => a.kind === kind);
+}
+
+function closeDialogs() {
+  for (const d of $$("dialog")) if (d.open) d.close();
+}
+
+/**
+ * Buttons for an error's actions: `reconnect`, `reissue` and `set_token` open the
+ * connection's Reconnect or Replace-token form; `replace` turns the open form into a
+ * replace (ctx.replace); `force_revoke` offers "Remove here anyway" (the Revoke dialog has
+ * its own button for it). The rest (`retry`, `fix_input`, …) are for the user: no button.
+ */
+function actionButtons(e, ctx) {
+  if (!e || typeof e !== "object" || !Array.isArray(e.actions)) return [];
+  const out = [];
+  const seen = new Set();
+  for (const a of e.actions) {
+    const name = a.name || ctx.name || null;
+    const v = name ? viewOf(name) : null;
+    let b = null;
+    switch (a.kind) {
+      case "reconnect":
+      case "reissue":
+      case "set_token":
+        if (v && !seen.has(`open ${name}`)) {
+          seen.add(`open ${name}`);
+          const label = v.kind === "oauth" ? `Reconnect '${name}'` : `Replace the token of '${name}'…`;
+          b = button(label, "small", () => { closeDialogs(); openReplace(name); });
+        }
+        break;
+      case "replace":
+        if (ctx.replace && !seen.has("replace")) {
+          seen.add("replace");
+          b = button(name ? `Replace '${name}'` : "Replace it", "small", ctx.replace);
+        }
+        break;
+      case "force_revoke":
+        if (!ctx.inRevoke && v && !seen.has("force")) {
+          seen.add("force");
+          b = button("Remove here anyway…", "small danger-outline", () => { closeDialogs(); openRevoke(v, true); });
+        }
+        break;
+    }
+    if (b) { b.dataset.errorAction = a.kind; out.push(b); }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- global error & toasts
 
-function pageError(e) {
+function pageError(e, ctx = {}) {
   const box = $("#error");
   box.replaceChildren();
   if (!e) { show(box, false); return; }
   const msg = document.createElement("span");
   msg.className = "msg";
   msg.textContent = sentence(e);
+  box.append(msg);
+  for (const b of actionButtons(e, ctx)) {
+    b.addEventListener("click", () => pageError(null));
+    box.append(" ", b);
+  }
   const close = button("Dismiss", "icon small", () => pageError(null));
   close.setAttribute("aria-label", "Dismiss the error");
   close.textContent = "✕";
-  box.append(msg, " ", close);
+  box.append(" ", close);
   show(box, true);
 }
 
@@ -224,14 +287,14 @@ function row(v) {
   const spacer = document.createElement("span");
   spacer.className = "spacer";
   actions.append(spacer);
-  if (v.kind === "o_auth") {
+  if (v.kind === "oauth") {
     const r = act("refresh", "Refresh now");
     r.disabled = !v.can_refresh;
     if (!v.can_refresh) r.title = "No refresh token: reconnect to get a new access token";
     actions.append(r);
   }
   actions.append(act("test", "Test", "", "Make a harmless read call with the stored credentials"));
-  actions.append(act("reconnect", v.kind === "o_auth" ? "Reconnect" : "Replace token…"));
+  actions.append(act("reconnect", v.kind === "oauth" ? "Reconnect" : "Replace token…"));
   actions.append(act("revoke", "Revoke…", "danger-outline"));
 
   li.append(head, time, meta, text, actions);
@@ -262,11 +325,7 @@ $("#connections").addEventListener("click", async (ev) => {
   const name = b.closest("[data-connection]").dataset.connection;
   const v = viewOf(name);
   const action = b.dataset.action;
-  if (action === "reconnect") {
-    if (v.kind === "o_auth") openConnect({ vendor: v.vendor, replace: true, name, view: v });
-    else openAdd({ vendor: v.vendor, replace: true, name, view: v });
-    return;
-  }
+  if (action === "reconnect") { openReplace(name); return; }
   if (action === "revoke") { openRevoke(v); return; }
   await busy(b, async () => {
     pageError(null);
@@ -289,7 +348,7 @@ $("#connections").addEventListener("click", async (ev) => {
         }
       }
     } catch (e) {
-      pageError(e);
+      pageError(e, { name });
       reload();
     }
   });
@@ -323,135 +382,308 @@ for (const d of $$("dialog")) {
   for (const c of $$("[data-close]", d)) c.addEventListener("click", () => d.close());
 }
 
+// ---------------------------------------------------------------- vendors and their fields
+
+const vendors = () => (state.info ? state.info.vendors : []);
+const vendorById = (id) => vendors().find((v) => v.id === id) || null;
+const oauthVendors = () => vendors().filter((v) => v.kind === "oauth");
+const adminVendors = () => vendors().filter((v) => v.kind === "admin");
+const hasField = (vendor, key) => vendor.fields.some((f) => f.key === key);
+
+/** The connection name to suggest for a vendor: its id, or id-2, id-3… when taken. */
+function suggestName(vendorId) {
+  const base = vendorId;
+  if (!viewOf(base)) return base;
+  for (let i = 2; ; i++) if (!viewOf(`${base}-${i}`)) return `${base}-${i}`;
+}
+
+function setValue(input, value) {
+  input.value = value == null ? "" : String(value);
+}
+
+/** One `.field` for a vendor field of info(): label, input `${prefix}${key}`, help. */
+function fieldRow(f, prefix) {
+  const id = `${prefix}${f.key}`;
+  const wrap = document.createElement("div");
+  wrap.className = "field";
+  wrap.dataset.field = f.key;
+
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  label.textContent = f.label;
+  if (!f.required && (f.default == null || f.default === "")) {
+    const opt = document.createElement("span");
+    opt.className = "muted";
+    opt.textContent = "(optional)";
+    label.append(" ", opt);
+  }
+
+  let input;
+  if (f.input === "choice") {
+    input = document.createElement("select");
+    for (const [value, text] of f.choices || []) {
+      const o = document.createElement("option");
+      o.value = value;
+      o.textContent = text;
+      input.append(o);
+    }
+  } else {
+    if (f.input === "lines") {
+      input = document.createElement("textarea");
+      input.rows = 3;
+    } else {
+      input = document.createElement("input");
+      // URLs are text inputs: the engine checks them, and http://127.0.0.1:8765/callback
+      // or http://desktop must go through exactly as typed.
+      input.type = f.masked ? "password" : f.input === "number" ? "number" : f.input === "date" ? "date" : "text";
+      if (f.input === "url") input.inputMode = "url";
+    }
+    input.autocomplete = "off";
+    input.spellcheck = false;
+    if (f.placeholder) input.placeholder = f.placeholder;
+  }
+  input.id = id;
+  input.dataset.key = f.key;
+  if (f.required) input.setAttribute("aria-required", "true");
+  setValue(input, f.default);
+  wrap.append(label, input);
+
+  if (f.help) {
+    const hint = document.createElement("small");
+    hint.className = "hint";
+    hint.id = `${id}-help`;
+    hint.textContent = f.help;
+    input.setAttribute("aria-describedby", hint.id);
+    wrap.append(hint);
+  }
+  return wrap;
+}
+
+/** A vendor's fields in form order; the advanced ones in one closed <details id=detailsId>. */
+function buildFields(vendor, prefix, detailsId) {
+  const box = document.createElement("div");
+  box.className = "vendor-fields";
+  box.dataset.vendor = vendor.id;
+  const advanced = document.createElement("details");
+  advanced.id = detailsId;
+  const summary = document.createElement("summary");
+  summary.textContent = "Advanced";
+  advanced.append(summary);
+  for (const f of vendor.fields) (f.advanced ? advanced : box).append(fieldRow(f, prefix));
+  if (vendor.fields.some((f) => f.advanced)) box.append(advanced);
+  return box;
+}
+
+/** The input of field `key` inside a built box (the box may not be in the document). */
+function fieldInput(box, prefix, key) {
+  return box.querySelector(`#${CSS.escape(`${prefix}${key}`)}`);
+}
+
+/** Every field's current value, as the Form's `values`: strings, trimmed unless masked. */
+function fieldValues(vendor, box, prefix) {
+  const values = {};
+  for (const f of vendor.fields) {
+    const input = fieldInput(box, prefix, f.key);
+    if (!input) continue;
+    values[f.key] = f.masked ? input.value : input.value.trim();
+  }
+  return values;
+}
+
+/** Opens the box's <details> when an advanced field holds something other than its default. */
+function openAdvancedIfSet(vendor, box, prefix) {
+  const details = box.querySelector(":scope > details");
+  if (!details) return;
+  details.open = vendor.fields.some((f) => {
+    if (!f.advanced) return false;
+    const input = fieldInput(box, prefix, f.key);
+    return !!input && input.value.trim() !== "" && input.value.trim() !== (f.default || "");
+  });
+}
+
 // ---------------------------------------------------------------- connect
 
 const connectDialog = $("#connect-dialog");
 const connectForm = $("#connect-form");
 const waiting = $("#waiting");
+const SECRET_KEY = "client_secret";
+const SECRET_SAVED = "Saved in the keychain — leave empty to use it";
 
-function regsFor(vendor) { return state.registrations.filter((r) => r.vendor === vendor); }
-
-function suggestName(vendor) {
-  const base = DEFAULT_NAME[vendor] || vendor;
-  if (!viewOf(base)) return base;
-  for (let i = 2; ; i++) if (!viewOf(`${base}-${i}`)) return `${base}-${i}`;
+/** Empties the masked inputs of built forms (a Map of vendor → box or {box}). */
+function forgetSecrets(boxes) {
+  for (const e of boxes.values()) {
+    for (const i of $$('input[type="password"]', e.box || e)) i.value = "";
+  }
 }
 
-function setVendor(vendor) {
-  state.connect.vendor = vendor;
-  for (const r of $$('input[name="vendor"]', connectForm)) r.checked = r.value === vendor;
-  for (const fs of $$("fieldset[data-vendor]", connectForm)) show(fs, fs.dataset.vendor === vendor);
-  const title = state.connect.replace
-    ? `Reconnect '${$("#conn-name").value}'`
-    : { myob: "Connect MYOB", "myob-advanced": "Connect MYOB Advanced", oidc: "Connect an OAuth 2.0 / OIDC provider" }[vendor];
-  $("#connect-title").textContent = title;
-  if (!state.connect.replace && !state.connect.nameTouched) $("#conn-name").value = suggestName(vendor);
-  echoName();
+function regsFor(vendorId) { return state.registrations.filter((r) => r.vendor === vendorId); }
 
-  const regs = regsFor(vendor);
+function regLabel(r) { return r.authority ? `${r.client_id} — ${r.authority}` : r.client_id; }
+
+/** Puts a remembered registration into the fields: every `values[key]`, plus client_id. */
+function applyRegistration(vendor, box, reg) {
+  for (const f of vendor.fields) {
+    const input = fieldInput(box, "f-", f.key);
+    if (!input) continue;
+    if (f.remember) setValue(input, f.default);
+    if (reg && reg.values && Object.prototype.hasOwnProperty.call(reg.values, f.key) && reg.values[f.key] != null) {
+      setValue(input, reg.values[f.key]);
+    }
+  }
+  const id = fieldInput(box, "f-", "client_id");
+  if (id && reg && reg.client_id) setValue(id, reg.client_id);
+  const secret = fieldInput(box, "f-", SECRET_KEY);
+  if (secret) {
+    const f = vendor.fields.find((x) => x.key === SECRET_KEY);
+    secret.value = "";
+    secret.placeholder = reg && reg.secret_saved ? SECRET_SAVED : (f && f.placeholder) || "";
+  }
+  openAdvancedIfSet(vendor, box, "f-");
+}
+
+function connectTitle() {
+  if (state.connect.replace) return `Reconnect '${$("#conn-name").value}'`;
+  const v = vendorById(state.connect.vendor);
+  return v ? `Connect ${v.label}` : "Connect";
+}
+
+function setVendor(id) {
+  const vendor = vendorById(id);
+  if (!vendor) return;
+  state.connect.vendor = id;
+  for (const r of $$('input[name="vendor"]', connectForm)) r.checked = r.value === id;
+
+  const regs = regsFor(id);
+  let entry = state.connect.boxes.get(id);
+  if (!entry) {
+    // A reconnect starts from the registration the connection was made with.
+    const wanted = state.connect.clientId;
+    entry = { box: buildFields(vendor, "f-", "connect-advanced"), reg: Math.max(0, regs.findIndex((r) => r.client_id === wanted)) };
+    state.connect.boxes.set(id, entry);
+    applyRegistration(vendor, entry.box, regs[entry.reg] || null);
+  }
+  $("#connect-fields").replaceChildren(entry.box);
+
   const sel = $("#registration");
   sel.replaceChildren(...regs.map((r, i) => {
     const o = document.createElement("option");
     o.value = String(i);
-    o.textContent = r.instance_url ? `${r.client_id} — ${r.instance_url}` : r.client_id;
+    o.textContent = regLabel(r);
     return o;
   }));
-  const chosen = Math.max(0, regs.findIndex((r) => r.client_id === state.connect.clientId));
-  sel.value = String(chosen);
+  sel.value = String(entry.reg);
   show($("#registration-row"), regs.length > 1);
-  prefill(regs[chosen] || null);
+  show($("#remember-row"), hasField(vendor, SECRET_KEY));
+
+  if (!state.connect.replace && !state.connect.nameTouched) $("#conn-name").value = suggestName(id);
+  $("#connect-title").textContent = connectTitle();
+  echoName();
 }
 
-const PREFILL = {
-  myob: { client_id: "#myob-client-id", redirect_uri: "#myob-redirect-uri", scopes: "#myob-scopes", secret: "#myob-client-secret" },
-  "myob-advanced": { instance_url: "#adv-instance-url", client_id: "#adv-client-id", redirect_uri: "#adv-redirect-uri", scopes: "#adv-scopes", secret: "#adv-client-secret" },
-  oidc: { instance_url: "#oidc-issuer", client_id: "#oidc-client-id", redirect_uri: "#oidc-redirect-uri", scopes: "#oidc-scopes", secret: "#oidc-client-secret" },
-};
-
-function prefill(reg) {
-  const map = PREFILL[state.connect.vendor];
-  for (const key of ["client_id", "redirect_uri", "scopes", "instance_url"]) {
-    if (map[key] && reg && reg[key]) $(map[key]).value = reg[key];
-  }
-  const secret = $(map.secret);
-  secret.value = "";
-  secret.placeholder = reg && reg.secret_saved ? "Saved in the keychain — leave empty to use it" : "";
-}
-
-$("#registration").addEventListener("change", (e) => prefill(regsFor(state.connect.vendor)[Number(e.target.value)]));
-for (const r of $$('input[name="vendor"]', connectForm)) r.addEventListener("change", () => setVendor(r.value));
+$("#registration").addEventListener("change", (e) => {
+  const vendor = vendorById(state.connect.vendor);
+  const entry = state.connect.boxes.get(state.connect.vendor);
+  if (!vendor || !entry) return;
+  entry.reg = Number(e.target.value);
+  applyRegistration(vendor, entry.box, regsFor(vendor.id)[entry.reg] || null);
+});
 $("#conn-name").addEventListener("input", () => { state.connect.nameTouched = true; echoName(); });
 function echoName() { $("[data-name-echo]").textContent = $("#conn-name").value || "NAME"; }
 
-function openConnect({ vendor = "myob", replace = false, name = null, view = null } = {}) {
-  if (state.attempt || state.starting) { showWaiting(true); connectDialog.showModal(); return; }
-  // A reconnect starts from the registration the connection was made with.
-  state.connect = { vendor, replace, nameTouched: false, clientId: view ? view.client_id : null };
+/** The radios of the vendor chooser, one per OAuth vendor of info(). */
+function buildVendorChoice() {
+  $("#vendor-choice").replaceChildren(...oauthVendors().map((v) => {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = "radio";
+    input.name = "vendor";
+    input.value = v.id;
+    input.id = `vendor-${v.id}`;
+    input.addEventListener("change", () => { if (input.checked) setVendor(v.id); });
+    const text = document.createElement("span");
+    text.textContent = v.label;
+    label.append(input, text);
+    return label;
+  }));
+}
+
+async function openConnect({ vendor = null, replace = false, name = null, view = null } = {}) {
+  if (state.attempt || state.starting) { showWaiting(true); if (!connectDialog.open) connectDialog.showModal(); return; }
+  const id = vendor || (oauthVendors()[0] || {}).id;
+  if (!vendorById(id)) return;
+  // The registrations as they are now (the CLI may have added one meanwhile).
+  await loadRegistrations();
+  if (state.attempt || state.starting) return;
+  if (connectDialog.open) connectDialog.close();
+  forgetSecrets(state.connect.boxes);
+  state.connect = { vendor: id, replace, nameTouched: false, clientId: view ? view.client_id : null, boxes: new Map() };
   // A fresh form each time; the remembered registration fills in what it knows.
   connectForm.reset();
-  $("#myob-overrides").open = false;
   const nameInput = $("#conn-name");
   nameInput.value = name || "";
   nameInput.readOnly = replace;
-  show($("#vendor-choice"), !replace);
+  show($("#vendor-choice"), !replace && oauthVendors().length > 1);
   showError($("#connect-error"), null);
   $("#connect-submit").disabled = false;
   $("#connect-submit").textContent = "Open sign-in page";
-  setVendor(vendor);
-  if (replace && view && view.vendor === "myob" && view.base_url && view.base_url !== MYOB_DEFAULT_API) {
-    $("#myob-api-base").value = view.base_url;
-    $("#myob-overrides").open = true;
-  }
+  setVendor(id);
   showWaiting(false);
   connectDialog.showModal();
-  const first = $$("fieldset:not([hidden]) input", connectForm).find((i) => !i.value && i.type !== "password");
-  (replace ? $("#connect-submit") : first || $("#conn-name")).focus();
+  const box = state.connect.boxes.get(id).box;
+  const first = $$(":scope > .field > input, :scope > .field > textarea", box).find((i) => !i.value && i.type !== "password");
+  (replace ? $("#connect-submit") : first || nameInput).focus();
 }
 
-$("#connect-myob").addEventListener("click", () => openConnect({ vendor: "myob" }));
-$("#connect-other").addEventListener("click", () => openConnect({ vendor: "myob-advanced" }));
+/** Reconnect (OAuth) or Replace token (admin) for an existing connection. */
+function openReplace(name) {
+  const v = viewOf(name);
+  if (!v) return;
+  if (v.kind === "oauth") openConnect({ vendor: v.vendor, replace: true, name, view: v });
+  else openAdd({ vendor: v.vendor, replace: true, name, view: v });
+}
+
+/** The `replace` action on a Connect error: the same form, now replacing `name`. */
+function connectReplaceMode() {
+  state.connect.replace = true;
+  $("#conn-name").readOnly = true;
+  show($("#vendor-choice"), false);
+  $("#connect-title").textContent = connectTitle();
+  showError($("#connect-error"), null);
+  $("#connect-submit").focus();
+}
+
+function connectCtx(name) {
+  return { name: name || val("#conn-name") || null, replace: connectReplaceMode };
+}
+
+$("#connect-primary").addEventListener("click", () => openConnect({ vendor: (oauthVendors()[0] || {}).id }));
+// "Connect…" starts on the next OAuth vendor; the chooser offers all of them.
+$("#connect-other").addEventListener("click", () => {
+  const oauth = oauthVendors();
+  openConnect({ vendor: (oauth[1] || oauth[0] || {}).id });
+});
 
 function val(sel) { return $(sel).value.trim(); }
 
+/** The contract's Form for the open Connect dialog. */
 function connectFormValue() {
-  const vendor = state.connect.vendor;
-  const f = {
-    vendor,
+  const vendor = vendorById(state.connect.vendor);
+  const entry = state.connect.boxes.get(vendor.id);
+  return {
+    vendor: vendor.id,
     name: val("#conn-name"),
     replace: state.connect.replace,
-    remember_secret: $("#remember-secret").checked,
+    remember_secret: hasField(vendor, SECRET_KEY) && $("#remember-secret").checked,
+    note: "",
+    values: fieldValues(vendor, entry.box, "f-"),
   };
-  if (vendor === "myob") {
-    Object.assign(f, {
-      client_id: val("#myob-client-id"), client_secret: $("#myob-client-secret").value,
-      redirect_uri: val("#myob-redirect-uri"), scopes: val("#myob-scopes"),
-      cf_username: val("#myob-cf-username"), cf_password: $("#myob-cf-password").value,
-      auth_base: val("#myob-auth-base"), api_base: val("#myob-api-base"),
-    });
-  } else if (vendor === "myob-advanced") {
-    const days = val("#adv-chain-days");
-    Object.assign(f, {
-      instance_url: val("#adv-instance-url"), client_id: val("#adv-client-id"),
-      client_secret: $("#adv-client-secret").value, redirect_uri: val("#adv-redirect-uri"),
-      scopes: val("#adv-scopes"), chain_days: days === "" ? null : Number(days),
-    });
-  } else {
-    Object.assign(f, {
-      issuer: val("#oidc-issuer"), client_id: val("#oidc-client-id"),
-      client_secret: $("#oidc-client-secret").value, client_auth: $("#oidc-client-auth").value,
-      scopes: val("#oidc-scopes"), redirect_uri: val("#oidc-redirect-uri"),
-      authorize_url: val("#oidc-authorize-url"), token_url: val("#oidc-token-url"),
-      revocation_url: val("#oidc-revocation-url"),
-    });
-  }
-  return f;
 }
 
 connectForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const submit = $("#connect-submit");
   const form = connectFormValue();
-  if (!form.name) { showError($("#connect-error"), "Give the connection a name, e.g. myob."); $("#conn-name").focus(); return; }
+  if (!form.name) { showError($("#connect-error"), `Give the connection a name, e.g. ${form.vendor}.`); $("#conn-name").focus(); return; }
   showError($("#connect-error"), null);
   submit.disabled = true;
   submit.textContent = "Opening…";
@@ -463,7 +695,7 @@ connectForm.addEventListener("submit", async (ev) => {
     startWaiting(started);
     for (const [kind, p] of state.early.splice(0)) handleConnectEvent(kind, p);
   } catch (e) {
-    showError($("#connect-error"), e);
+    showError($("#connect-error"), e, connectCtx(form.name));
   } finally {
     state.starting = false;
     submit.disabled = false;
@@ -513,7 +745,6 @@ function handleConnectEvent(kind, p) {
       state.attempt = null;
       connectDialog.close();
       toast(`Connected '${p.view.name}' (${p.view.vendor_label}): ${p.view.status_text}.`);
-      loadRegistrations();
       reload().then(() => {
         const first = $(`[data-connection="${CSS.escape(p.view.name)}"] [data-action="copy-token"]`);
         if (first) first.focus();
@@ -521,11 +752,12 @@ function handleConnectEvent(kind, p) {
       break;
     }
     case "failed": {
+      const name = state.attempt.name;
       state.attempt = null;
       if (p.code === "cancelled" && state.cancelling) return;
       showWaiting(false);
       if (!connectDialog.open) connectDialog.showModal();
-      showError($("#connect-error"), p);
+      showError($("#connect-error"), p, connectCtx(name));
       $("#connect-submit").focus();
       break;
     }
@@ -565,63 +797,71 @@ $("#paste-url").addEventListener("keydown", (e) => { if (e.key === "Enter") { e.
 
 const addDialog = $("#add-dialog");
 const addForm = $("#add-form");
-const FIELD_INPUT = { token: "add-secret-token", username: "add-secret-username", password: "add-secret-password", api_key: "add-secret-api-key" };
 
-function manualVendor(slug) { return state.info.manual_vendors.find((v) => v.slug === slug); }
-
-function setAddVendor(slug) {
-  const v = manualVendor(slug);
-  $("#add-vendor").value = slug;
+function setAddVendor(id) {
+  const v = vendorById(id);
+  if (!v) return;
+  state.add.vendor = id;
+  $("#add-vendor").value = id;
+  $("#add-summary").textContent = v.summary || "";
+  show($("#add-summary"), !!v.summary);
   const warn = $("#add-warning");
-  warn.textContent = v.add_warning || "";
-  show(warn, !!v.add_warning);
-  const base = $("#add-base-url");
-  base.placeholder = v.default_base || "https://yourcompany.example.com";
-  $("#add-base-hint").textContent = v.default_base
-    ? `Leave empty for ${v.default_base}.`
-    : "Required: the address of your instance.";
-  const box = $("#add-secrets");
-  box.replaceChildren(...v.fields.map(({ field, prompt }) => {
-    const wrap = document.createElement("div");
-    wrap.className = "field";
-    const label = document.createElement("label");
-    label.htmlFor = FIELD_INPUT[field];
-    label.textContent = prompt;
-    const input = document.createElement("input");
-    input.id = FIELD_INPUT[field];
-    input.type = field === "username" ? "text" : "password";
-    input.autocomplete = "off";
-    input.spellcheck = false;
-    if (field === "password") input.placeholder = "(empty for none)";
-    wrap.append(label, input);
-    return wrap;
-  }));
-  show($("#add-company-file-row"), slug === "myob-desktop");
-  show($("#add-test-path-row"), slug === "o4");
-  show($("#add-expires-row"), slug !== "myob-desktop");
-  if (!state.add.replace && !state.add.nameTouched) $("#add-name").value = suggestName(slug);
+  warn.textContent = v.warning || "";
+  show(warn, !!v.warning);
+  let box = state.add.boxes.get(id);
+  if (!box) {
+    box = buildFields(v, "a-", "add-advanced");
+    state.add.boxes.set(id, box);
+    // Replacing a token keeps the connection's address.
+    const base = fieldInput(box, "a-", "base_url");
+    const view = state.add.view;
+    if (base && view && view.vendor === id && view.base_url) setValue(base, view.base_url);
+    openAdvancedIfSet(v, box, "a-");
+  }
+  $("#add-fields").replaceChildren(box);
+  if (!state.add.replace && !state.add.nameTouched) $("#add-name").value = suggestName(id);
 }
 
-function openAdd({ vendor = "xentral", replace = false, name = null, view = null } = {}) {
-  state.add = { replace, nameTouched: false };
+function addTitle() {
+  return state.add.replace ? `Replace the token of '${$("#add-name").value}'` : "Add a token";
+}
+
+function openAdd({ vendor = null, replace = false, name = null, view = null } = {}) {
+  const admin = adminVendors();
+  const id = vendor || (admin[0] || {}).id;
+  if (!vendorById(id)) return;
+  if (addDialog.open) addDialog.close();
+  forgetSecrets(state.add.boxes);
+  state.add = { vendor: id, replace, nameTouched: false, view, boxes: new Map() };
   const sel = $("#add-vendor");
-  sel.replaceChildren(...state.info.manual_vendors.map((v) => {
+  sel.replaceChildren(...admin.map((v) => {
     const o = document.createElement("option");
-    o.value = v.slug;
+    o.value = v.id;
     o.textContent = v.label;
     return o;
   }));
   sel.disabled = replace;
   $("#add-name").value = name || "";
   $("#add-name").readOnly = replace;
-  for (const id of ["#add-base-url", "#add-expires", "#add-company-file", "#add-test-path", "#add-note"]) $(id).value = "";
-  if (view && view.base_url && view.base_url !== (manualVendor(vendor) || {}).default_base) $("#add-base-url").value = view.base_url;
-  $("#add-title").textContent = replace ? `Replace the token of '${name}'` : "Add a token";
+  $("#add-note").value = "";
+  $("#add-title").textContent = addTitle();
   $("#add-submit").textContent = replace ? "Replace token" : "Add token";
   showError($("#add-error"), null);
-  setAddVendor(vendor);
+  setAddVendor(id);
   addDialog.showModal();
-  (replace ? $("#add-secrets input") : sel).focus();
+  const masked = $('#add-fields input[type="password"]');
+  (replace && masked ? masked : sel).focus();
+}
+
+/** The `replace` action on an Add error: the same form, now replacing `name`. */
+function addReplaceMode() {
+  state.add.replace = true;
+  $("#add-name").readOnly = true;
+  $("#add-vendor").disabled = true;
+  $("#add-title").textContent = addTitle();
+  $("#add-submit").textContent = "Replace token";
+  showError($("#add-error"), null);
+  $("#add-submit").focus();
 }
 
 $("#add-token").addEventListener("click", () => openAdd());
@@ -630,50 +870,48 @@ $("#add-name").addEventListener("input", () => { state.add.nameTouched = true; }
 
 addForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  const vendor = vendorById(state.add.vendor);
   const form = {
-    vendor: $("#add-vendor").value,
+    vendor: vendor.id,
     name: val("#add-name"),
     replace: state.add.replace,
-    base_url: val("#add-base-url"),
-    expires: $("#add-expires-row").hidden ? "" : $("#add-expires").value,
-    company_file: $("#add-company-file-row").hidden ? "" : val("#add-company-file"),
-    test_path: $("#add-test-path-row").hidden ? "" : val("#add-test-path"),
+    remember_secret: false,
     note: val("#add-note"),
+    values: fieldValues(vendor, state.add.boxes.get(vendor.id), "a-"),
   };
-  for (const [field, id] of Object.entries(FIELD_INPUT)) {
-    const input = document.getElementById(id);
-    if (input) form[field] = input.value;
-  }
+  if (!form.name) { showError($("#add-error"), `Give the connection a name, e.g. ${vendor.id}.`); $("#add-name").focus(); return; }
   const submit = $("#add-submit");
   submit.disabled = true;
   try {
-    const v = await invoke("add_manual", { form });
+    const v = await invoke("add_token", { form });
     addDialog.close();
     toast(`Added '${v.name}' (${v.vendor_label}): ${v.status_text}.`);
     for (const w of v.warnings) toast(w.message, false, 10000);
     await reload();
   } catch (e) {
-    showError($("#add-error"), e);
+    showError($("#add-error"), e, { name: form.name, replace: addReplaceMode });
   } finally {
     submit.disabled = false;
   }
 });
-// Secrets typed into the form do not outlive it.
-addDialog.addEventListener("close", () => { for (const i of $$("#add-secrets input")) i.value = ""; });
+// Secrets typed into the forms do not outlive them.
+addDialog.addEventListener("close", () => forgetSecrets(state.add.boxes));
 connectDialog.addEventListener("close", () => {
   for (const i of $$('input[type="password"]', connectForm)) i.value = "";
+  forgetSecrets(state.connect.boxes);
 });
 
 // ---------------------------------------------------------------- revoke
 
 const revokeDialog = $("#revoke-dialog");
 
-function openRevoke(v) {
+/** The Revoke confirmation; `force` shows "Remove here anyway" from the start. */
+function openRevoke(v, force = false) {
   state.revokeName = v.name;
   $("#revoke-title").textContent = `Revoke '${v.name}'?`;
   $("#revoke-note").textContent = v.revoke_note;
   showError($("#revoke-error"), null);
-  show($("#revoke-force"), false);
+  show($("#revoke-force"), force);
   $("#confirm-revoke").disabled = false;
   revokeDialog.showModal();
   $("#revoke-cancel").focus();
@@ -691,8 +929,9 @@ async function doRevoke(force) {
     toast(`Revoked '${name}'. ${parts.join(" ")}`, false, 12000);
     await reload();
   } catch (e) {
-    showError($("#revoke-error"), e);
-    show($("#revoke-force"), !force);
+    showError($("#revoke-error"), e, { name, inRevoke: true });
+    // The engine says when removing it here alone is offered (e.g. the vendor is unreachable).
+    show($("#revoke-force"), !force && hasAction(e, "force_revoke"));
   } finally {
     b.disabled = false;
   }
@@ -707,22 +946,73 @@ async function loadRegistrations() {
   try { state.registrations = await invoke("registrations"); } catch { state.registrations = []; }
 }
 
+/** "A, B or C". */
+function orList(words) {
+  return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} or ${words[words.length - 1]}`;
+}
+
+function strongEm(parts) {
+  // parts: strings, or [tag, text] for <strong>/<em>.
+  return parts.map((p) => {
+    if (typeof p === "string") return p;
+    const el = document.createElement(p[0]);
+    el.textContent = p[1];
+    return el;
+  });
+}
+
+/** The top bar, the vendor chooser and the empty state's steps, from info()'s vendors. */
+function applyInfo(info) {
+  state.info = info;
+  $("#metadata-path").textContent = `Metadata: ${info.metadata_path} · secrets in the system keychain`;
+  for (const el of $$("[data-clear-secs]")) el.textContent = String(info.clipboard_clear_secs);
+
+  const oauth = oauthVendors();
+  const admin = adminVendors();
+  const primary = $("#connect-primary");
+  const primaryLabel = oauth.length ? `Connect ${oauth[0].label}` : "Connect";
+  primary.textContent = primaryLabel;
+  primary.disabled = oauth.length === 0;
+  show(primary, oauth.length > 0);
+  $("#connect-other").disabled = oauth.length < 2;
+  show($("#connect-other"), oauth.length > 1);
+  $("#add-token").disabled = admin.length === 0;
+  show($("#add-token"), admin.length > 0);
+  buildVendorChoice();
+
+  const steps = [];
+  if (oauth.length) {
+    steps.push(strongEm([["strong", `${oauth[0].label}:`], " click ", ["em", primaryLabel],
+      ", enter the details of your app registration (its client ID, secret and redirect URI), then allow access in the browser window that opens."]));
+  }
+  if (oauth.length > 1) {
+    steps.push(strongEm([["strong", `${orList(oauth.slice(1).map((v) => v.label))}:`], " use ", ["em", "Connect…"], " and choose it."]));
+  }
+  if (admin.length) {
+    steps.push(strongEm([["strong", `${orList(admin.map((v) => v.label))}:`],
+      " issue a token in the vendor's admin screen and paste it with ", ["em", "Add token"], "."]));
+  }
+  $("#empty-steps").replaceChildren(...steps.map((parts) => {
+    const li = document.createElement("li");
+    li.append(...parts);
+    return li;
+  }));
+}
+
 async function start() {
   listen("connect-tick", (e) => handleConnectEvent("tick", e.payload));
   listen("connect-ignored", (e) => handleConnectEvent("ignored", e.payload));
   listen("connect-done", (e) => handleConnectEvent("done", e.payload));
   listen("connect-failed", (e) => handleConnectEvent("failed", e.payload));
-  listen("connections-changed", () => reload());
 
-  const listed = reload();
+  // The vendors first: the empty state and the buttons are written from them.
   try {
-    state.info = await invoke("info");
-    $("#metadata-path").textContent = `Metadata: ${state.info.metadata_path} · secrets in the system keychain`;
-    for (const el of $$("[data-clear-secs]")) el.textContent = String(state.info.clipboard_clear_secs);
+    applyInfo(await invoke("info"));
   } catch (e) {
     pageError(e);
   }
-  await listed;
+  listen("connections-changed", () => reload());
+  await reload();
   loadRegistrations();
   setInterval(tick, 1000);
   // Statuses (valid → expiring → expired) follow the clock too.

@@ -1,22 +1,34 @@
 //! The resident token agent, as ssh-agent and oidc-agent do it: a process that stays up
-//! (the desktop app, or `keyport agent`) serves `keyport token` from memory over a Unix
+//! (the desktop app, or `keyport agent`) answers `keyport token` from memory over a Unix
 //! socket in Keyport's own `0700` folder, so a script pays no keychain round trip. Every
-//! answer is exactly what `Keyport::token` would give: on a miss or near expiry the agent
-//! calls it (refresh included, single-flight under the same file lock), and any change to
-//! the metadata file (a refresh or revoke by another process) empties the cache.
+//! answer is what [`Keyport::token`] would give: on a miss or near expiry the agent calls
+//! it (refresh included, single-flight under the same file lock), and any change to the
+//! metadata file (a refresh or revoke elsewhere) empties the cache.
+//!
+//! On tokio: a task per connection, a request of at most [`MAX_REQUEST`] bytes that must
+//! arrive within [`REQUEST_DEADLINE`], peers of other users refused (`SO_PEERCRED`).
 //!
 //! Protocol, one request per connection: `token <name> <min_valid>\n` →
-//! `ok <token>\n` or `err <exit code> <message>\n`.
+//! `ok <token>\n`, or `err <exit code> <message>\n`, or first `wait\n` when the answer
+//! needs the vendor (a refresh), then one of those.
 
-use crate::secret::SecretString;
+use crate::secret::{secret, ExposeSecret, SecretString};
 use crate::time::now;
 use crate::{Error, Keyport, Result};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+
+/// The longest request line the agent reads.
+pub const MAX_REQUEST: usize = 256;
+/// A request must arrive whole within this.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(1);
+/// `min_valid` is bounded to a day.
+const MAX_MIN_VALID: i64 = 86_400;
 
 pub fn socket_path(config_dir: &Path) -> PathBuf {
     config_dir.join("agent.sock")
@@ -24,28 +36,28 @@ pub fn socket_path(config_dir: &Path) -> PathBuf {
 
 struct Cached {
     token: SecretString,
-    /// None: no expiry known (admin-issued token without a date).
+    /// None: no expiry known (an admin-issued token without a date).
     expires_at: Option<i64>,
 }
 
-/// Serves requests until the listener fails. Run it on its own thread.
-pub fn serve(kp: &Keyport) -> Result<()> {
-    let dir = kp.store.dir().to_path_buf();
+#[derive(Default)]
+struct Cache {
+    stamp: Option<SystemTime>,
+    tokens: HashMap<String, Cached>,
+}
+
+/// Serves requests until the listener fails.
+pub async fn serve(kp: Arc<Keyport>) -> Result<()> {
+    let dir = kp.settings().config_dir.clone();
     let path = socket_path(&dir);
     let io = |action, source| Error::Store {
         action,
         path: path.clone(),
         source,
     };
-    std::fs::create_dir_all(&dir).map_err(|e| io("create", e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
-            .map_err(|e| io("protect", e))?;
-    }
+    crate::storage::ensure_private_dir(&dir)?;
     // A live agent answers; a stale socket file from a crash is replaced.
-    if UnixStream::connect(&path).is_ok() {
+    if std::os::unix::net::UnixStream::connect(&path).is_ok() {
         return Err(Error::Unsupported(format!(
             "A Keyport agent already serves {}.",
             path.display()
@@ -53,30 +65,100 @@ pub fn serve(kp: &Keyport) -> Result<()> {
     }
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path).map_err(|e| io("listen on", e))?;
-    let cache: Mutex<(Option<SystemTime>, HashMap<String, Cached>)> =
-        Mutex::new((None, HashMap::new()));
-    let meta = kp.store.path();
-    for stream in listener.incoming() {
-        let Ok(mut stream) = stream else { continue };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-        let mut line = String::new();
-        if BufReader::new(&stream).read_line(&mut line).is_err() {
-            continue;
-        }
-        let reply = match parse(&line) {
-            Some((name, min_valid)) => {
-                let mtime = std::fs::metadata(&meta).and_then(|m| m.modified()).ok();
-                let mut guard = cache.lock().unwrap_or_else(|p| p.into_inner());
-                if guard.0 != mtime {
-                    *guard = (mtime, HashMap::new());
-                }
-                answer(kp, &mut guard.1, name, min_valid)
-            }
-            None => "err 2 Malformed request.\n".to_owned(),
-        };
-        let _ = stream.write_all(reply.as_bytes());
+    let cache = Arc::new(Mutex::new(Cache::default()));
+    loop {
+        let (stream, _) = listener.accept().await.map_err(|e| io("accept on", e))?;
+        let (kp, cache) = (kp.clone(), cache.clone());
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(60), one(kp, cache, stream)).await;
+        });
     }
-    Ok(())
+}
+
+async fn one(kp: Arc<Keyport>, cache: Arc<Mutex<Cache>>, mut stream: UnixStream) {
+    if !same_user(&stream) {
+        let _ = stream
+            .write_all(b"err 2 Refused: this agent serves only its own user.\n")
+            .await;
+        return;
+    }
+    let line = match tokio::time::timeout(REQUEST_DEADLINE, read_line(&mut stream)).await {
+        Ok(Some(line)) => line,
+        _ => {
+            let _ = stream
+                .write_all(b"err 2 Malformed or slow request.\n")
+                .await;
+            return;
+        }
+    };
+    let Some((name, min_valid)) = parse(&line) else {
+        let _ = stream.write_all(b"err 2 Malformed request.\n").await;
+        return;
+    };
+    let meta = kp.metadata_path();
+    let cached = {
+        let stamp = std::fs::metadata(&meta).and_then(|m| m.modified()).ok();
+        let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+        if c.stamp != stamp {
+            *c = Cache {
+                stamp,
+                tokens: HashMap::new(),
+            };
+        }
+        c.tokens
+            .get(name)
+            .filter(|t| t.expires_at.is_none_or(|e| e - now() > min_valid))
+            .map(|t| t.token.clone())
+    };
+    let reply = match cached {
+        Some(t) => format!("ok {}\n", t.expose_secret()),
+        None => {
+            let _ = stream.write_all(b"wait\n").await;
+            match kp.token(name, min_valid).await {
+                Ok(token) => {
+                    let line = format!("ok {}\n", token.expose_secret());
+                    let expires_at = kp.view(name).await.ok().and_then(|v| v.expires_at);
+                    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+                    c.tokens
+                        .insert(name.to_owned(), Cached { token, expires_at });
+                    line
+                }
+                Err(e) => format!(
+                    "err {} {}\n",
+                    e.exit_code(),
+                    e.to_string().replace('\n', " ")
+                ),
+            }
+        }
+    };
+    let reply = zeroize::Zeroizing::new(reply);
+    let _ = stream.write_all(reply.as_bytes()).await;
+}
+
+/// One request line, at most [`MAX_REQUEST`] bytes, UTF-8.
+async fn read_line(stream: &mut UnixStream) -> Option<String> {
+    let mut buf = Vec::with_capacity(64);
+    let mut byte = [0u8; 64];
+    loop {
+        let n = stream.read(&mut byte).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&byte[..n]);
+        if let Some(end) = buf.iter().position(|b| *b == b'\n') {
+            buf.truncate(end);
+            return String::from_utf8(buf).ok();
+        }
+        if buf.len() > MAX_REQUEST {
+            return None;
+        }
+    }
+}
+
+fn same_user(stream: &UnixStream) -> bool {
+    stream
+        .peer_cred()
+        .is_ok_and(|c| c.uid() == crate::storage::current_uid())
 }
 
 fn parse(line: &str) -> Option<(&str, i64)> {
@@ -84,34 +166,14 @@ fn parse(line: &str) -> Option<(&str, i64)> {
     match (
         w.next(),
         w.next(),
-        w.next().and_then(|m| m.parse().ok()),
+        w.next().and_then(|m| m.parse::<i64>().ok()),
         w.next(),
     ) {
-        (Some("token"), Some(name), Some(min), None) => Some((name, min)),
+        (Some("token"), Some(name), Some(min), None) if (0..=MAX_MIN_VALID).contains(&min) => {
+            crate::storage::metadata::validate_name(name).ok()?;
+            Some((name, min))
+        }
         _ => None,
-    }
-}
-
-fn answer(kp: &Keyport, cache: &mut HashMap<String, Cached>, name: &str, min_valid: i64) -> String {
-    if let Some(c) = cache.get(name) {
-        if c.expires_at.is_none_or(|e| e - now() > min_valid) {
-            return format!("ok {}\n", c.token.expose());
-        }
-    }
-    match kp
-        .token(name, min_valid)
-        .and_then(|t| Ok((t, kp.store.get(name)?.expires_at)))
-    {
-        Ok((token, expires_at)) => {
-            let line = format!("ok {}\n", token.expose());
-            cache.insert(name.to_owned(), Cached { token, expires_at });
-            line
-        }
-        Err(e) => format!(
-            "err {} {}\n",
-            e.exit_code(),
-            e.to_string().replace('\n', " ")
-        ),
     }
 }
 
@@ -122,18 +184,29 @@ pub enum AgentAnswer {
     Failed(u8, String),
 }
 
-/// Asks a running agent; `None` when there is none (then read the keychain directly).
+/// Asks a running agent; `None` when there is none or it does not answer in about a
+/// second (then read the keychain directly). Blocking and runtime-free: it is the whole
+/// of `keyport token` when an agent runs.
 pub fn ask(config_dir: &Path, name: &str, min_valid: i64) -> Option<AgentAnswer> {
-    let mut s = UnixStream::connect(socket_path(config_dir)).ok()?;
-    // A refresh behind the answer may take the vendor's time.
-    s.set_read_timeout(Some(Duration::from_secs(45))).ok()?;
+    let mut s = std::os::unix::net::UnixStream::connect(socket_path(config_dir)).ok()?;
+    s.set_write_timeout(Some(Duration::from_secs(1))).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
     s.write_all(format!("token {name} {min_valid}\n").as_bytes())
         .ok()?;
-    let mut line = String::new();
-    BufReader::new(&s).read_line(&mut line).ok()?;
+    let mut r = BufReader::new(s);
+    let mut line = zeroize::Zeroizing::new(String::new());
+    r.read_line(&mut line).ok()?;
+    if line.as_str() == "wait\n" {
+        // The agent is asking the vendor: allow it the vendor's time.
+        r.get_ref()
+            .set_read_timeout(Some(Duration::from_secs(45)))
+            .ok()?;
+        line.clear();
+        r.read_line(&mut line).ok()?;
+    }
     let line = line.trim_end_matches('\n');
     if let Some(t) = line.strip_prefix("ok ") {
-        return Some(AgentAnswer::Token(SecretString::new(t)));
+        return Some(AgentAnswer::Token(secret(t)));
     }
     let rest = line.strip_prefix("err ")?;
     let (code, msg) = rest.split_once(' ')?;
@@ -146,9 +219,12 @@ mod tests {
 
     #[test]
     fn requests_parse_strictly() {
-        assert_eq!(parse("token acme 60\n"), Some(("acme", 60)));
-        assert_eq!(parse("token acme\n"), None);
-        assert_eq!(parse("token acme 60 extra\n"), None);
-        assert_eq!(parse("headers acme 60\n"), None);
+        assert_eq!(parse("token acme 60"), Some(("acme", 60)));
+        assert_eq!(parse("token acme"), None);
+        assert_eq!(parse("token acme 60 extra"), None);
+        assert_eq!(parse("headers acme 60"), None);
+        assert_eq!(parse("token acme -5"), None, "min_valid is bounded below");
+        assert_eq!(parse("token acme 99999999"), None, "and above");
+        assert_eq!(parse("token ../x 60"), None, "names are checked");
     }
 }

@@ -1,25 +1,73 @@
-//! Every failure Keyport can report. Each message says what went wrong and what to do;
-//! [`Error::code`] is the stable machine-readable name the desktop shell and `--json` use.
+//! Every failure Keyport can report. A message says what went wrong and what to do in
+//! words; [`Error::code`] is the stable name callers match on, and [`Error::actions`] the
+//! structured "what to do" that the CLI words as commands and the window as buttons. No
+//! command-line syntax lives here.
 
+use serde::Serialize;
 use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Something the person can do about an error or a warning. `name` is the connection it
+/// is about, when there is one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Action {
+    pub kind: ActionKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Sign in at the vendor again under the same name.
+    Reconnect,
+    /// Issue a new token in the vendor's admin screen and give it to Keyport.
+    Reissue,
+    /// Do it again, replacing the connection of that name.
+    Replace,
+    /// Revoke the connection.
+    Revoke,
+    /// Remove the connection here although the vendor step failed.
+    ForceRevoke,
+    /// Unlock the OS keychain (or start it).
+    UnlockKeychain,
+    /// Wait a little and try again.
+    Retry,
+    /// Correct what was typed.
+    FixInput,
+    /// Close the program holding the redirect port.
+    FreePort,
+    /// List the connections to find the right name.
+    List,
+    /// Move the damaged metadata file aside.
+    MoveMetadataAside,
+}
+
+impl Action {
+    pub fn new(kind: ActionKind, name: Option<&str>) -> Self {
+        Action {
+            kind,
+            name: name.map(str::to_owned),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
 
-    #[error("No connection named '{0}'. Run `keyport list` to see the names.")]
+    #[error("No connection named '{0}'.")]
     NotFound(String),
 
-    #[error("A connection named '{0}' already exists. Pick another name, or revoke the old one first (`keyport revoke {0}`).")]
+    #[error("A connection named '{0}' already exists. Pick another name, or replace it.")]
     AlreadyExists(String),
 
     #[error("The keychain is not available ({detail}). Keyport keeps secrets only in the OS keychain and never falls back to a plain file: start and unlock your Secret Service (GNOME Keyring or KeePassXC), then try again.")]
     Keychain { detail: String },
 
-    #[error("The keychain entry for '{name}' is damaged ({detail}). Reconnect it (`keyport revoke {name} --force`, then connect again).")]
+    #[error("The keychain entry for '{name}' is damaged ({detail}). Remove the connection and connect it again.")]
     KeychainData { name: String, detail: String },
 
     #[error("Keyport could not {action} {path}: {source}. Check that the folder exists and is writable.")]
@@ -33,8 +81,8 @@ pub enum Error {
     #[error("Keyport's metadata file {path} is damaged ({detail}). Move it aside and reconnect; the keychain entries stay until revoked.")]
     StoreData { path: PathBuf, detail: String },
 
-    #[error("Port {port} on 127.0.0.1 is in use by another program, and the redirect URI registered with the vendor fixes that port. Close that program (`ss -ltnp 'sport = :{port}'` shows it) or register another redirect URI, then connect again.")]
-    PortBusy { port: u16 },
+    #[error("Port {port} on {host} is in use by another program, and the redirect URI registered with the vendor fixes that port. Close that program or register another redirect URI, then connect again.")]
+    PortBusy { host: String, port: u16 },
 
     #[error("Keyport could not listen on {addr} for the browser's redirect ({detail}). Register a redirect URI on 127.0.0.1 with a port above 1024, e.g. http://127.0.0.1:8765/callback.")]
     Listen { addr: String, detail: String },
@@ -67,10 +115,19 @@ pub enum Error {
         /// The OAuth `error` code alone (`invalid_grant`…), when the body had one.
         oauth_error: Option<String>,
         advice: String,
+        /// What the person can do; the window shows these as buttons.
+        actions: Vec<ActionKind>,
+        /// The connection it is about, when there is one.
+        name: Option<String>,
     },
 
-    #[error("'{name}' needs to be connected again: {reason}. Its tokens were kept until you reconnect (`keyport connect … --name {name} --replace`) or revoke it.")]
-    NeedsReconnect { name: String, reason: String },
+    #[error("'{name}' needs to be connected again: {reason}. Its tokens were kept until you reconnect or revoke it.")]
+    NeedsReconnect {
+        name: String,
+        reason: String,
+        /// Admin-issued tokens are re-issued at the vendor rather than reconnected.
+        reissue: bool,
+    },
 
     #[error(
         "Keyport could not reach {url} ({detail}). Check the network and the URL, then try again."
@@ -89,7 +146,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// Stable codes; the desktop front end mirrors this list.
+    /// Stable codes; the window and `--json` output use these names.
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidInput(_) => "invalid_input",
@@ -113,6 +170,38 @@ impl Error {
         }
     }
 
+    /// What the person can do about it, most useful first.
+    pub fn actions(&self) -> Vec<Action> {
+        use ActionKind as A;
+        let named = |kinds: &[ActionKind], name: &str| {
+            kinds.iter().map(|k| Action::new(*k, Some(name))).collect()
+        };
+        let plain = |kinds: &[ActionKind]| kinds.iter().map(|k| Action::new(*k, None)).collect();
+        match self {
+            Error::InvalidInput(_) | Error::StateMismatch => plain(&[A::FixInput]),
+            Error::NotFound(_) => plain(&[A::List]),
+            Error::AlreadyExists(n) => named(&[A::Replace, A::Revoke], n),
+            Error::Keychain { .. } => plain(&[A::UnlockKeychain]),
+            Error::KeychainData { name, .. } => named(&[A::ForceRevoke, A::Reconnect], name),
+            Error::StoreData { .. } => plain(&[A::MoveMetadataAside]),
+            Error::PortBusy { .. } => plain(&[A::FreePort]),
+            Error::Listen { .. } | Error::IssuerMismatch { .. } => plain(&[A::FixInput]),
+            Error::NeedsReconnect { name, reissue, .. } => {
+                let first = if *reissue { A::Reissue } else { A::Reconnect };
+                named(&[first, A::Revoke], name)
+            }
+            Error::Vendor { actions, name, .. } => actions
+                .iter()
+                .map(|k| Action::new(*k, name.as_deref()))
+                .collect(),
+            Error::Unreachable { .. } | Error::BadResponse { .. } | Error::Store { .. } => {
+                plain(&[A::Retry])
+            }
+            Error::Timeout { .. } | Error::Cancelled | Error::Denied { .. } => plain(&[]),
+            Error::Unsupported(_) => plain(&[]),
+        }
+    }
+
     /// The process exit code `keyport` uses for this error (documented in `keyport --help`).
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -133,7 +222,43 @@ impl Error {
         }
     }
 
+    /// Attaches the connection a vendor error is about (for actions such as "revoke anyway").
+    pub(crate) fn for_connection(mut self, conn: &str) -> Self {
+        if let Error::Vendor { name, .. } = &mut self {
+            *name = Some(conn.to_owned());
+        }
+        self
+    }
+
     pub(crate) fn input(msg: impl Into<String>) -> Self {
         Error::InvalidInput(msg.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_carry_no_command_syntax_and_actions_name_the_connection() {
+        let e = Error::NeedsReconnect {
+            name: "acme".into(),
+            reason: "the chain ended".into(),
+            reissue: false,
+        };
+        assert!(!e.to_string().contains("keyport "), "{e}");
+        assert!(!e.to_string().contains("--"), "{e}");
+        assert_eq!(
+            e.actions(),
+            [
+                Action::new(ActionKind::Reconnect, Some("acme")),
+                Action::new(ActionKind::Revoke, Some("acme"))
+            ]
+        );
+        assert_eq!(e.exit_code(), 5);
+        let e = Error::AlreadyExists("acme".into());
+        assert_eq!(e.actions()[0].kind, ActionKind::Replace);
+        let json = serde_json::to_value(Action::new(ActionKind::ForceRevoke, None)).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "force_revoke"}));
     }
 }

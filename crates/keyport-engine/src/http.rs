@@ -1,13 +1,19 @@
-//! The HTTP client: one lazily built `ureq` agent (nothing is set up on the token path
-//! unless a request is made), form-encoded POSTs, and plain replies the callers judge.
+//! The HTTP client: one lazily built `reqwest` client with rustls (nothing is set up on
+//! the token path unless a request is made), form-encoded POSTs, plain replies that the
+//! callers judge, and the rule that secrets travel over HTTPS only (loopback excepted).
 
 use crate::{Error, Result};
 use base64::Engine as _;
 use std::sync::OnceLock;
 use std::time::Duration;
+use url::{Host, Url};
 
+/// Bodies larger than this are not read (a token response is a few KiB).
+const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Default)]
 pub struct Http {
-    agent: OnceLock<ureq::Agent>,
+    client: OnceLock<reqwest::Client>,
 }
 
 /// A reply of any status; callers decide what a 4xx means for them.
@@ -22,86 +28,121 @@ impl Reply {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Get,
     Post,
 }
 
-impl Default for Http {
-    fn default() -> Self {
-        Self {
-            agent: OnceLock::new(),
-        }
+/// Parses an endpoint and refuses plain HTTP to anything but this computer: codes,
+/// secrets and tokens must not cross a network in clear.
+pub fn checked_url(url: &str, what: &str) -> Result<Url> {
+    let u = Url::parse(url.trim()).map_err(|e| {
+        Error::input(format!(
+            "The {what} '{url}' is not a valid URL ({e}); give it with its scheme, e.g. https://…"
+        ))
+    })?;
+    match u.scheme() {
+        "https" => Ok(u),
+        "http" if is_loopback(&u) => Ok(u),
+        "http" => Err(Error::input(format!(
+            "The {what} {u} uses plain HTTP to another computer; Keyport sends codes and tokens over HTTPS only (plain HTTP is allowed for this computer's own addresses). Use the https:// address."
+        ))),
+        other => Err(Error::input(format!(
+            "The {what} '{url}' has the scheme '{other}'; Keyport needs https://."
+        ))),
+    }
+}
+
+pub fn is_loopback(u: &Url) -> bool {
+    match u.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 
 impl Http {
-    fn agent(&self) -> &ureq::Agent {
-        self.agent.get_or_init(|| {
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .timeout_connect(Some(Duration::from_secs(10)))
-                .timeout_global(Some(Duration::from_secs(30)))
-                .max_redirects(0)
+    fn client(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .timeout(Duration::from_secs(30))
+                .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("keyport/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .into()
+                .expect("the HTTP client builds")
         })
     }
 
     /// POSTs `form` as `application/x-www-form-urlencoded` in the body, never the query.
-    pub fn post_form(
+    pub async fn post_form(
         &self,
         url: &str,
         form: &[(&str, &str)],
         basic: Option<(&str, &str)>,
     ) -> Result<Reply> {
-        let mut req = self.agent().post(url).header("Accept", "application/json");
+        let u = checked_url(url, "endpoint")?;
+        let mut req = self
+            .client()
+            .post(u)
+            .header("Accept", "application/json")
+            .form(form);
         if let Some((id, secret)) = basic {
             req = req.header("Authorization", basic_client_auth(id, secret));
         }
-        finish(url, req.send_form(form.iter().copied()))
+        finish(url, req.send().await).await
     }
 
-    pub fn request(
+    pub async fn request(
         &self,
         method: Method,
         url: &str,
         headers: &[(String, String)],
     ) -> Result<Reply> {
-        match method {
-            Method::Get => {
-                let mut req = self.agent().get(url);
-                for (k, v) in headers {
-                    req = req.header(k.as_str(), v.as_str());
-                }
-                finish(url, req.call())
-            }
-            Method::Post => {
-                let mut req = self.agent().post(url);
-                for (k, v) in headers {
-                    req = req.header(k.as_str(), v.as_str());
-                }
-                finish(url, req.send_empty())
-            }
+        let u = checked_url(url, "URL")?;
+        let mut req = match method {
+            Method::Get => self.client().get(u),
+            Method::Post => self.client().post(u),
+        };
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
         }
+        finish(url, req.send().await).await
     }
 }
 
-fn finish(url: &str, res: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Reply> {
-    let unreachable = |e: ureq::Error| Error::Unreachable {
+async fn finish(url: &str, res: reqwest::Result<reqwest::Response>) -> Result<Reply> {
+    let unreachable = |e: reqwest::Error| Error::Unreachable {
         url: strip_query(url),
-        detail: e.to_string(),
+        detail: error_chain(&e),
     };
     let mut resp = res.map_err(unreachable)?;
     let status = resp.status().as_u16();
-    let body = resp
-        .body_mut()
-        .with_config()
-        .limit(1024 * 1024)
-        .read_to_string()
-        .map_err(unreachable)?;
-    Ok(Reply { status, body })
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(unreachable)? {
+        if body.len() + chunk.len() > BODY_LIMIT {
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Reply {
+        status,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// reqwest's outer message is "error sending request"; the cause says why.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    excerpt(&s)
 }
 
 fn strip_query(url: &str) -> String {
@@ -114,25 +155,27 @@ pub fn basic_client_auth(id: &str, secret: &str) -> String {
     basic(&enc(id), &enc(secret))
 }
 
-/// `Basic base64(user:pass)`, as MYOB's `x-myobapi-cftoken` and Exo's Authorization want
-/// (the cftoken is the same encoding without the `Basic ` prefix).
+/// `Basic base64(user:pass)`.
 pub fn basic(user: &str, pass: &str) -> String {
     format!("Basic {}", b64_pair(user, pass))
 }
 
+/// `base64(user:pass)` without the scheme (MYOB's `x-myobapi-cftoken`).
 pub fn b64_pair(user: &str, pass: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
 }
 
-/// A short, single-line excerpt of a body for an error message.
+/// Text from outside (a vendor's body or `error_description`) made safe to show and keep:
+/// control characters become spaces, and it is cut to a line.
 pub fn excerpt(body: &str) -> String {
+    const MAX: usize = 200;
     let flat: String = body
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(160)
+        .take(MAX)
         .collect();
-    let flat = flat.trim().to_owned();
-    if body.chars().count() > 160 {
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    if body.chars().count() > MAX {
         format!("{flat}…")
     } else {
         flat
@@ -145,10 +188,37 @@ mod tests {
 
     #[test]
     fn basic_auth_encodes_like_rfc6749() {
-        // "a b" and "p:w" are form-encoded first (a+b, p%3Aw), then joined.
         assert_eq!(basic_client_auth("a b", "p:w"), basic("a+b", "p%3Aw"));
         assert_eq!(b64_pair("Administrator", ""), "QWRtaW5pc3RyYXRvcjo=");
         assert_eq!(strip_query("https://x/y?code=1"), "https://x/y");
-        assert_eq!(excerpt("a\nb"), "a b");
+        assert_eq!(excerpt("a\nb\x1b[31m"), "a b [31m");
+        assert!(excerpt(&"x".repeat(500)).ends_with('…'));
+    }
+
+    #[test]
+    fn plain_http_only_to_this_computer() {
+        for ok in [
+            "https://erp.example.com/token",
+            "http://127.0.0.1:8080/x",
+            "http://127.9.0.1/x",
+            "http://localhost:8888/",
+            "http://[::1]:9/x",
+        ] {
+            assert!(checked_url(ok, "endpoint").is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://erp.example.com",
+            "http://10.0.0.1/t",
+            "ftp://x/y",
+            "nope",
+        ] {
+            let e = checked_url(bad, "endpoint").unwrap_err();
+            assert_eq!(e.code(), "invalid_input", "{bad}");
+        }
+        let e = checked_url("http://erp.example.com/token", "token endpoint").unwrap_err();
+        assert!(
+            e.to_string().contains("http://erp.example.com/token"),
+            "{e}"
+        );
     }
 }

@@ -1,93 +1,132 @@
 //! Keyport's engine: gets, keeps and hands out API tokens for ERP, accounting and
-//! logistics systems. No UI here: the `keyport` CLI and the desktop shell both sit on
-//! [`Keyport`].
+//! logistics systems. No UI here: the `keyport` CLI and the desktop window are thin
+//! callers of [`Keyport`], built from [`Settings`] their caller makes.
 //!
-//! The path of a token: [`Keyport::begin_connect`] → browser consent → loopback callback
-//! ([`loopback`]) → [`Keyport::finish_connect`] exchanges the code and writes the secrets
-//! to the keychain ([`vault`]) and the rest to the metadata file ([`store`]) →
+//! The path of a token: a [`Form`] → [`Keyport::begin_connect`] → browser consent →
+//! loopback callback ([`PendingConnect::wait`]) → [`Keyport::finish_connect`] exchanges
+//! the code and writes the secrets to the keychain and the rest to the metadata file →
 //! [`Keyport::token`] hands it out, refreshing under a file lock when it is near expiry.
+//!
+//! Parts: `vendors/` (one file per vendor), `input` (forms → requests, registrations),
+//! `connect/` (redirect rules, the loopback listener, pasted URLs), `oauth/` (PKCE,
+//! discovery, token endpoint, revocation), `tokens/` (hand-out, refresh, revoke, admin
+//! tokens), `storage/` (metadata, keychain, locks), `status`, `agent`.
 
 #[cfg(unix)]
 pub mod agent;
-pub mod browser;
+mod connect;
 mod error;
-pub mod flow;
 mod http;
-pub mod loopback;
+mod input;
 mod oauth;
-mod ops;
 mod secret;
-pub mod store;
+mod settings;
+mod status;
+mod storage;
 pub mod time;
-pub mod vault;
+mod tokens;
 pub mod vendors;
-mod view;
 
-pub use error::{Error, Result};
-pub use flow::{
-    AdvancedSetup, ConnectRequest, MyobSetup, OidcSetup, PendingConnect, Setup, DEFAULT_WINDOW,
-};
-pub use loopback::{Callback, Cancel, WaitEvent};
-pub use ops::{ManualRequest, RevokeReport, TestReport};
-pub use secret::SecretString;
-pub use store::{ClientAuth, Registration};
-pub use vendors::{Kind, ManualField, VendorId};
-pub use view::{ConnectionView, Status, Warning, WARN_DAYS};
+pub use connect::{Callback, Cancel, PendingConnect, WaitEvent, DEFAULT_WINDOW};
+pub use error::{Action, ActionKind, Error, Result};
+pub use input::Form;
+pub use secret::{masked, secret, ExposeSecret, SecretString};
+pub use settings::Settings;
+pub use status::{ConnectionView, Status, Warning, WARN_DAYS};
+pub use storage::metadata::Registration;
+pub use tokens::{RevokeReport, TestReport};
+pub use vendors::{Field, Kind};
 
-use std::path::PathBuf;
-use vault::{KeychainVault, Vault};
+#[cfg(any(test, feature = "testing"))]
+pub use storage::keychain::memory::MemoryVault;
+
+use storage::keychain::Vault;
+use storage::metadata::Store;
 
 /// Refresh when the access token has less than this many seconds left.
 pub const DEFAULT_MIN_VALID: i64 = 60;
 
 pub struct Keyport {
-    store: store::Store,
-    vault: Box<dyn Vault>,
+    settings: Settings,
+    store: Store,
+    vault: Vault,
     http: http::Http,
 }
 
-impl Keyport {
-    /// The user's Keyport: metadata in `$KEYPORT_CONFIG_DIR` (default: the platform config
-    /// folder + `keyport`), secrets in the OS keychain under `$KEYPORT_KEYCHAIN_SERVICE`
-    /// (default `keyport`).
-    pub fn open() -> Result<Keyport> {
-        Ok(Self::with_vault(
-            Self::default_dir()?,
-            Box::new(KeychainVault::new(Self::keychain_service())),
-        ))
-    }
+/// What the window and `keyport vendors` show of a vendor.
+#[derive(serde::Serialize)]
+pub struct VendorInfo {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub kind: Kind,
+    pub summary: &'static str,
+    pub warning: Option<&'static str>,
+    pub fields: &'static [Field],
+}
 
-    pub fn with_vault(dir: impl Into<PathBuf>, vault: Box<dyn Vault>) -> Keyport {
+impl Keyport {
+    /// Keyport with the OS keychain.
+    pub fn new(settings: Settings) -> Keyport {
+        let vault = Vault::keychain(settings.keychain_service.clone(), settings.keychain_timeout);
         Keyport {
-            store: store::Store::new(dir),
+            store: Store::new(&settings.config_dir),
+            settings,
             vault,
             http: http::Http::default(),
         }
     }
 
-    pub fn default_dir() -> Result<PathBuf> {
-        if let Some(d) = std::env::var_os("KEYPORT_CONFIG_DIR").filter(|d| !d.is_empty()) {
-            return Ok(PathBuf::from(d));
-        }
-        dirs::config_dir()
-            .map(|d| d.join("keyport"))
-            .ok_or_else(|| Error::input("No configuration folder was found for this user; set KEYPORT_CONFIG_DIR to a folder Keyport may use."))
+    /// Keyport with a vault in memory, for tests.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn in_memory(settings: Settings) -> (Keyport, std::sync::Arc<MemoryVault>) {
+        let memory = std::sync::Arc::new(MemoryVault::default());
+        let kp = Keyport {
+            store: Store::new(&settings.config_dir),
+            settings,
+            vault: Vault::memory(memory.clone()),
+            http: http::Http::default(),
+        };
+        (kp, memory)
     }
 
-    pub fn keychain_service() -> String {
-        std::env::var("KEYPORT_KEYCHAIN_SERVICE")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "keyport".into())
-    }
-
-    /// Keyport's folder (metadata, locks, the agent's socket).
-    pub fn config_dir(&self) -> &std::path::Path {
-        self.store.dir()
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// Where the metadata file lives (for messages and the window's footer).
-    pub fn metadata_path(&self) -> PathBuf {
+    pub fn metadata_path(&self) -> std::path::PathBuf {
         self.store.path()
     }
+
+    /// Every vendor, in the order people see them.
+    pub fn vendors() -> Vec<VendorInfo> {
+        vendors::all()
+            .map(|v| VendorInfo {
+                id: v.id(),
+                label: v.label(),
+                kind: v.kind(),
+                summary: v.summary(),
+                warning: v.warning(),
+                fields: v.fields(),
+            })
+            .collect()
+    }
+
+    pub async fn list(&self) -> Result<Vec<ConnectionView>> {
+        let t = time::now();
+        Ok(self
+            .store
+            .load()?
+            .connections
+            .iter()
+            .map(|c| ConnectionView::at(c, t))
+            .collect())
+    }
+
+    pub async fn view(&self, name: &str) -> Result<ConnectionView> {
+        Ok(ConnectionView::of(&self.store.get(name)?))
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,70 +1,40 @@
-//! A string that must not leak: `Debug` prints `[redacted]`, there is no `Display`,
-//! no `Serialize`, no `PartialEq`; the value is reached only through [`SecretString::expose`].
+//! Secrets are `secrecy::SecretString`: zeroised on drop, `Debug` redacted, no `Display`,
+//! no `Serialize`, reached only through `expose_secret()`. Every such call is a place where
+//! a secret leaves Keyport's custody (keychain, HTTP, stdout when asked, the clipboard).
 
-use std::fmt;
+pub use secrecy::{ExposeSecret, SecretString};
 
-#[derive(Clone, Default)]
-pub struct SecretString(String);
-
-impl SecretString {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself. Every call site is a place where the secret leaves Keyport's
-    /// custody (keychain, HTTP header, stdout of `keyport token`, clipboard).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// A hint a person can recognise the secret by (`abcd…wxyz`), or `****` when short.
-    pub fn masked(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        if chars.len() < 16 {
-            return "****".into();
-        }
-        let head: String = chars[..4].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("{head}…{tail}")
-    }
+/// A secret from any string.
+pub fn secret(s: impl Into<String>) -> SecretString {
+    SecretString::from(s.into())
 }
 
-impl fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
+/// What a person may see of a secret to recognise it: at most its last four characters,
+/// and only when it is long enough that four reveal little.
+pub fn masked(s: &SecretString) -> String {
+    let v = s.expose_secret();
+    let n = v.chars().count();
+    if n < 16 {
+        return "••••".into();
     }
-}
-
-impl From<String> for SecretString {
-    fn from(value: String) -> Self {
-        Self(value)
-    }
-}
-
-impl From<&str> for SecretString {
-    fn from(value: &str) -> Self {
-        Self(value.to_owned())
-    }
+    let tail: String = v.chars().skip(n - 4).collect();
+    format!("••••{tail}")
 }
 
 /// Serde glue for the one place secrets are serialised: the JSON blob inside a keychain entry.
 pub(crate) mod serde_secret {
-    use super::SecretString;
+    use super::{secret, ExposeSecret, SecretString};
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
         match v {
-            Some(v) => s.serialize_some(v.expose()),
+            Some(v) => s.serialize_some(v.expose_secret()),
             None => s.serialize_none(),
         }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
-        Ok(Option::<String>::deserialize(d)?.map(SecretString::new))
+        Ok(Option::<String>::deserialize(d)?.map(secret))
     }
 }
 
@@ -73,10 +43,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_is_redacted_and_mask_hides_the_middle() {
-        let s = SecretString::new("abcdefghijklmnopqrstuvwxyz");
-        assert_eq!(format!("{s:?}"), "[redacted]");
-        assert_eq!(s.masked(), "abcd…wxyz");
-        assert_eq!(SecretString::new("short").masked(), "****");
+    fn debug_is_redacted_and_the_mask_shows_at_most_the_last_four() {
+        let s = secret("abcdefghijklmnopqrstuvwxyz");
+        assert!(!format!("{s:?}").contains("abc"));
+        assert_eq!(masked(&s), "••••wxyz");
+        assert_eq!(masked(&secret("short")), "••••");
     }
 }

@@ -1,15 +1,13 @@
-//! Unix-seconds time, and the few conversions Keyport shows people.
+//! Unix-seconds time and the few conversions Keyport shows people, on the `time` crate.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, Time};
 
 pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    OffsetDateTime::now_utc().unix_timestamp()
 }
 
-/// `1h 05m`, `4m 12s`, `3d 4h`; negative spans read as `expired`.
+/// `1h 05m`, `4m 12s`, `3d 4h`; a span at or below zero reads `expired`.
 pub fn human_span(secs: i64) -> String {
     if secs <= 0 {
         return "expired".into();
@@ -31,61 +29,26 @@ pub fn human_span(secs: i64) -> String {
     }
 }
 
-/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
-
-/// Parses `YYYY-MM-DD` (an expiry date typed from a vendor's admin screen) as the end of
-/// that day, UTC: a token dated the 31st still works on the 31st.
+/// `YYYY-MM-DD` (an expiry typed from a vendor's admin screen) as the last second of that
+/// day, UTC: a token dated the 31st still works on the 31st.
 pub fn parse_date_end(s: &str) -> Option<i64> {
-    let mut parts = s.trim().splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) {
-        return None;
-    }
-    let days = days_from_civil(y, m, d);
-    // Reject 2026-02-31 and friends: the date must survive a round trip.
-    (civil_from_days(days) == (y, m, d)).then_some(days * 86_400 + 86_399)
+    let date = Date::parse(s.trim(), format_description!("[year]-[month]-[day]")).ok()?;
+    (1970..=9999).contains(&date.year()).then_some(())?;
+    let end = Time::from_hms(23, 59, 59).ok()?;
+    Some(date.with_time(end).assume_utc().unix_timestamp())
 }
 
 /// `2026-11-23 14:05 UTC`.
 pub fn format_utc(secs: i64) -> String {
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
+    OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
 }
 
 #[cfg(test)]

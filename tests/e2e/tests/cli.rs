@@ -2,113 +2,15 @@
 //! from outside the process), real headless Chromium on the mock vendor's consent pages,
 //! the mock vendor server behaving as the vendors' documents say.
 
-use keyport_e2e::{free_port, keychain, Chromium, TestEnv};
+use crate::util::{agent, control, err, fails_with, list, metadata, num, ok, stats, stored, Run};
+use keyport_e2e::{free_port, Chromium, TestEnv};
 use keyport_mock::MockServer;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::io::Write;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 // ---------- helpers ----------
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-fn control(mock: &MockServer, path: &str, body: Value) {
-    let mut r = agent()
-        .post(&format!("{}{path}", mock.base_url()))
-        .send_json(body)
-        .unwrap_or_else(|e| panic!("mock control {path}: {e}"));
-    assert!(
-        r.status().is_success(),
-        "mock control {path}: {} {}",
-        r.status(),
-        r.body_mut().read_to_string().unwrap_or_default()
-    );
-}
-
-fn stats(mock: &MockServer) -> Value {
-    let mut r = agent()
-        .get(&format!("{}/_mock/stats", mock.base_url()))
-        .call()
-        .expect("mock stats");
-    serde_json::from_str(&r.body_mut().read_to_string().expect("stats body")).expect("stats json")
-}
-
-fn num(v: &Value, key: &str) -> u64 {
-    v[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("stats.{key} missing: {v}"))
-}
-
-trait Run {
-    fn run(&mut self) -> Output;
-}
-
-impl Run for Command {
-    fn run(&mut self) -> Output {
-        self.stdin(Stdio::null()).output().expect("run keyport")
-    }
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-#[track_caller]
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "keyport failed ({:?}):\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        out(&o),
-        err(&o)
-    );
-    out(&o)
-}
-
-#[track_caller]
-fn fails_with(o: &Output, code: i32, needle: &str) {
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "exit code; stdout: {} stderr: {}",
-        out(o),
-        err(o)
-    );
-    assert!(
-        err(o).contains(needle),
-        "stderr should say {needle:?}: {}",
-        err(o)
-    );
-}
-
-/// What Keyport stored in the real keychain for `name`, parsed.
-fn stored(env: &TestEnv, name: &str) -> Option<Value> {
-    keychain::lookup(env.namespace(), name)
-        .map(|s| serde_json::from_str(&s).expect("keychain entry is JSON"))
-}
-
-fn metadata(env: &TestEnv) -> String {
-    std::fs::read_to_string(env.keyport_config_dir().join("connections.json")).unwrap_or_default()
-}
-
-fn list(env: &TestEnv) -> Vec<Value> {
-    let o = ok(env.keyport().args(["list", "--json"]).run());
-    serde_json::from_str::<Value>(&o)
-        .expect("list json")
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
 
 fn myob_client(mock: &MockServer, port: u16) -> String {
     let redirect = format!("http://127.0.0.1:{port}/callback");

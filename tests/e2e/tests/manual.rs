@@ -3,11 +3,16 @@
 //! header set, tests it against the vendor's cheap read, and revokes it with the vendor's
 //! own steps. The keychain is the real Secret Service, read back with secret-tool.
 
+// `util::ok` takes an `Output` or a reference to one; these tests pass references.
+#![allow(clippy::needless_borrows_for_generic_args)]
+
+use crate::util::ok;
 use keyport_e2e::{keychain, TestEnv};
 use keyport_mock::MockServer;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+use time::macros::format_description;
 
 fn issue(mock: &MockServer, vendor: &str, expires: Option<&str>) -> Value {
     let mut r = ureq::post(&format!("{}/_mock/issue", mock.base_url()))
@@ -32,25 +37,16 @@ fn run(cmd: &mut Command, stdin: &str) -> Output {
     child.wait_with_output().expect("wait")
 }
 
-#[track_caller]
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "keyport failed ({:?}): {}{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
 fn b64(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
+/// The UTC date `days` from today, as `YYYY-MM-DD`.
 fn date_in_days(days: i64) -> String {
-    keyport_engine::time::format_utc(keyport_engine::time::now() + days * 86_400)[..10].to_owned()
+    let day = time::OffsetDateTime::now_utc().date() + time::Duration::days(days);
+    day.format(format_description!("[year]-[month]-[day]"))
+        .expect("a date formats as YYYY-MM-DD")
 }
 
 struct Case {

@@ -25,6 +25,8 @@ const MYOB_SECRET: &str = "window-myob-secret";
 const MYOB_PASTE_KEY: &str = "window-myob-desktop-key";
 const ADV_CLIENT: &str = "5A0C7E1F-3B2D-4C6A-9E8F-112233445566@Clearwater";
 const ADV_SECRET: &str = "window-adv-secret";
+/// A public OIDC client (no secret: PKCE), on any loopback port.
+const OIDC_CLIENT: &str = "window-oidc-app";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// `KEYPORT_SCREENSHOTS=1`: save the main states to `docs/screenshots/`.
@@ -114,6 +116,56 @@ fn fill(app: &Session, css: &str, text: &str) {
     el.clear().unwrap_or_else(|e| panic!("clear {css}: {e}"));
     el.send_keys(text)
         .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+/// Sets a `<select>` by value as a user would (the window listens for `change`).
+fn select(app: &Session, css: &str, value: &str) {
+    let script = "const s = document.querySelector(arguments[0]); \
+                  if (!s || ![...s.options].some((o) => o.value === arguments[1])) return false; \
+                  s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true })); \
+                  return true;";
+    assert_eq!(
+        app.execute(script, vec![json!(css), json!(value)])
+            .unwrap_or_else(|e| panic!("select {value} in {css}: {e}")),
+        json!(true),
+        "{css} offers {value}"
+    );
+}
+
+/// Picks a vendor in the Connect dialog's chooser (radios `#vendor-<id>`, built from
+/// `info()`), and waits for its fields.
+fn choose_vendor(app: &Session, id: &str) {
+    let radio = format!("#vendor-{id}");
+    let script = format!(
+        "const r = document.querySelector({}); if (!r) return false; r.click(); return r.checked;",
+        json!(radio)
+    );
+    wait_js(app, &script, &format!("the vendor radio {radio}"));
+    wait_js(
+        app,
+        &format!(
+            "const b = document.querySelector('#connect-fields > [data-vendor]'); \
+             return !!b && b.dataset.vendor === {};",
+            json!(id)
+        ),
+        &format!("the fields of {id}"),
+    );
+}
+
+/// Opens the Connect form's "Advanced" part (the fields marked advanced by the vendor).
+fn open_advanced(app: &Session) {
+    js(
+        app,
+        "const d = document.getElementById('connect-advanced'); d.open = true; return true;",
+    );
+}
+
+fn value(app: &Session, css: &str) -> Value {
+    app.execute(
+        "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
+        vec![json!(css)],
+    )
+    .unwrap_or_else(|e| panic!("value of {css}: {e}"))
 }
 
 fn text(app: &Session, css: &str) -> String {
@@ -238,6 +290,13 @@ fn window_connects_copies_refreshes_and_revokes() {
         Some(ADV_SECRET),
         &redirect,
     ));
+    // A public client: the provider takes any port on the loopback redirect URI.
+    mock.register_client(ClientReg::new(
+        OAuthVendor::Oidc,
+        OIDC_CLIENT,
+        None,
+        "http://127.0.0.1/callback",
+    ));
     let chromium = Chromium::start();
     let driver = TauriDriver::start_in(&env);
     let app = driver
@@ -257,23 +316,39 @@ fn window_connects_copies_refreshes_and_revokes() {
     shot(&app, "empty-state");
 
     // ---- 2. Connect MYOB: form, countdown, consent in a real browser, row appears valid.
-    click(&app, "#connect-myob");
+    // The top bar's primary button opens the first OAuth vendor of info(): MYOB.
+    click(&app, "#connect-primary");
     wait_visible(&app, "#connect-form");
     assert!(
         visible(&app, "#vendor-choice"),
         "MYOB, Advanced and OIDC are offered"
     );
-    fill(&app, "#conn-name", "acme");
-    fill(&app, "#myob-client-id", MYOB_KEY);
-    fill(&app, "#myob-client-secret", MYOB_SECRET);
-    fill(&app, "#myob-redirect-uri", &redirect);
+    for id in ["myob", "myob-advanced", "oidc"] {
+        assert_eq!(
+            js(
+                &app,
+                &format!("return !!document.getElementById('vendor-{id}');")
+            ),
+            json!(true),
+            "the chooser offers {id}"
+        );
+    }
     assert_eq!(
-        js(&app, "return document.getElementById('myob-scopes').value;"),
-        json!("CompanyFile")
+        js(
+            &app,
+            "return document.getElementById('vendor-myob').checked;"
+        ),
+        json!(true),
+        "the primary button starts on MYOB"
     );
-    click(&app, "#myob-overrides summary");
-    fill(&app, "#myob-auth-base", &format!("{base}/myob/secure"));
-    fill(&app, "#myob-api-base", &format!("{base}/myob/api"));
+    fill(&app, "#conn-name", "acme");
+    fill(&app, "#f-client_id", MYOB_KEY);
+    fill(&app, "#f-client_secret", MYOB_SECRET);
+    fill(&app, "#f-redirect_uri", &redirect);
+    assert_eq!(value(&app, "#f-scopes"), json!("CompanyFile"));
+    open_advanced(&app);
+    fill(&app, "#f-auth_base", &format!("{base}/myob/secure"));
+    fill(&app, "#f-api_base", &format!("{base}/myob/api"));
     click(&app, "#connect-submit");
     wait_visible(&app, "#countdown");
     let consent = env.wait_for_browser_url(WAIT);
@@ -360,14 +435,13 @@ fn window_connects_copies_refreshes_and_revokes() {
     // ---- 3. Add an admin-issued token (Xentral shows its permission warning).
     click(&app, "#add-token");
     wait_visible(&app, "#add-form");
-    assert_eq!(
-        js(&app, "return document.getElementById('add-vendor').value;"),
-        json!("xentral")
-    );
+    select(&app, "#add-vendor", "xentral");
+    assert_eq!(value(&app, "#add-vendor"), json!("xentral"));
+    wait_visible(&app, "#add-warning");
     assert!(text(&app, "#add-warning").contains("unlimited permissions"));
     fill(&app, "#add-name", "shop");
-    fill(&app, "#add-base-url", &format!("{base}/xentral"));
-    fill(&app, "#add-secret-token", "xentral-window-token-0123456789");
+    fill(&app, "#a-base_url", &format!("{base}/xentral"));
+    fill(&app, "#a-token", "xentral-window-token-0123456789");
     click(&app, "#add-submit");
     wait_visible(&app, &format!("{}[data-status=\"valid\"]", row("shop")));
     assert_eq!(
@@ -476,27 +550,15 @@ fn window_connects_copies_refreshes_and_revokes() {
     );
 
     // ---- 7. A denied consent shows the error sentence; nothing is stored.
-    click(&app, "#connect-myob");
+    click(&app, "#connect-primary");
     wait_visible(&app, "#connect-form");
     // The remembered registration prefills the form; its secret stays in the keychain.
-    assert_eq!(
-        js(
-            &app,
-            "return document.getElementById('myob-client-id').value;"
-        ),
-        json!(MYOB_KEY)
-    );
-    assert_eq!(
-        js(
-            &app,
-            "return document.getElementById('myob-client-secret').value;"
-        ),
-        json!("")
-    );
+    assert_eq!(value(&app, "#f-client_id"), json!(MYOB_KEY));
+    assert_eq!(value(&app, "#f-client_secret"), json!(""));
     fill(&app, "#conn-name", "refused");
-    click(&app, "#myob-overrides summary");
-    fill(&app, "#myob-auth-base", &format!("{base}/myob/secure"));
-    fill(&app, "#myob-api-base", &format!("{base}/myob/api"));
+    open_advanced(&app);
+    fill(&app, "#f-auth_base", &format!("{base}/myob/secure"));
+    fill(&app, "#f-api_base", &format!("{base}/myob/api"));
     click(&app, "#connect-submit");
     wait_visible(&app, "#countdown");
     let consent = env.wait_for_browser_url(WAIT);
@@ -527,15 +589,15 @@ fn window_connects_copies_refreshes_and_revokes() {
 
     // ---- 7b. A non-loopback redirect URI: the window asks for the URL the browser
     // landed on; a wrong paste is refused with a sentence and the attempt goes on.
-    click(&app, "#connect-myob");
+    click(&app, "#connect-primary");
     wait_visible(&app, "#connect-form");
     fill(&app, "#conn-name", "pasted");
-    fill(&app, "#myob-client-id", MYOB_PASTE_KEY);
-    fill(&app, "#myob-client-secret", MYOB_SECRET);
-    fill(&app, "#myob-redirect-uri", "http://desktop");
-    click(&app, "#myob-overrides summary");
-    fill(&app, "#myob-auth-base", &format!("{base}/myob/secure"));
-    fill(&app, "#myob-api-base", &format!("{base}/myob/api"));
+    fill(&app, "#f-client_id", MYOB_PASTE_KEY);
+    fill(&app, "#f-client_secret", MYOB_SECRET);
+    fill(&app, "#f-redirect_uri", "http://desktop");
+    open_advanced(&app);
+    fill(&app, "#f-auth_base", &format!("{base}/myob/secure"));
+    fill(&app, "#f-api_base", &format!("{base}/myob/api"));
     click(&app, "#connect-submit");
     wait_visible(&app, "#paste-url");
     assert!(visible(&app, "#countdown"));
@@ -580,12 +642,14 @@ fn window_connects_copies_refreshes_and_revokes() {
     // real connection, revoked at the vendor too.
     let advanced_attempt = || {
         click(&app, "#connect-other");
-        wait_visible(&app, "#adv-instance-url");
+        wait_visible(&app, "#connect-form");
+        choose_vendor(&app, "myob-advanced");
+        wait_visible(&app, "#f-instance_url");
         fill(&app, "#conn-name", "adv");
-        fill(&app, "#adv-instance-url", &format!("{base}/advanced"));
-        fill(&app, "#adv-client-id", ADV_CLIENT);
-        fill(&app, "#adv-client-secret", ADV_SECRET);
-        fill(&app, "#adv-redirect-uri", &redirect);
+        fill(&app, "#f-instance_url", &format!("{base}/advanced"));
+        fill(&app, "#f-client_id", ADV_CLIENT);
+        fill(&app, "#f-client_secret", ADV_SECRET);
+        fill(&app, "#f-redirect_uri", &redirect);
         click(&app, "#connect-submit");
         wait_visible(&app, "#countdown");
         env.wait_for_browser_url(WAIT)
@@ -615,4 +679,67 @@ fn window_connects_copies_refreshes_and_revokes() {
     );
     assert_eq!(keychain::lookup(env.namespace(), "adv"), None);
     assert!(visible(&app, &row("shop")), "the other connection stays");
+
+    // ---- 10. A public OIDC client (client authentication "none", PKCE, any free port),
+    // then its remembered registration: it must come back as "none", and an empty secret
+    // must start the attempt (it once came back as "secret in the body" and failed with
+    // "The client secret is required").
+    let issuer = format!("{base}/oidc");
+    click(&app, "#connect-primary");
+    wait_visible(&app, "#connect-form");
+    choose_vendor(&app, "oidc");
+    fill(&app, "#conn-name", "idp");
+    fill(&app, "#f-issuer", &issuer);
+    fill(&app, "#f-client_id", OIDC_CLIENT);
+    select(&app, "#f-client_auth", "none");
+    assert_eq!(value(&app, "#f-client_secret"), json!(""));
+    click(&app, "#connect-submit");
+    wait_visible(&app, "#countdown");
+    let consent = env.wait_for_browser_url(WAIT);
+    assert!(
+        consent.starts_with(&format!("{issuer}/")),
+        "the provider's consent page: {consent}"
+    );
+    assert!(
+        consent.contains(&format!("client_id={OIDC_CLIENT}")),
+        "{consent}"
+    );
+    assert!(consent.contains("code_challenge_method=S256"), "{consent}");
+    chromium.approve(&consent).expect("OIDC consent");
+    wait_visible(&app, &format!("{}[data-status=\"valid\"]", row("idp")));
+    assert!(secrets(&env, "idp").is_some());
+
+    click(&app, "#connect-primary");
+    wait_visible(&app, "#connect-form");
+    choose_vendor(&app, "oidc");
+    assert_eq!(value(&app, "#f-client_id"), json!(OIDC_CLIENT));
+    assert_eq!(value(&app, "#f-issuer"), json!(issuer));
+    assert_eq!(
+        value(&app, "#f-client_auth"),
+        json!("none"),
+        "the saved registration keeps its client authentication"
+    );
+    assert_eq!(value(&app, "#f-client_secret"), json!(""));
+    assert_eq!(
+        value(&app, "#conn-name"),
+        json!("oidc"),
+        "the suggested name"
+    );
+    click(&app, "#connect-submit");
+    wait_visible(&app, "#countdown");
+    let consent = env.wait_for_browser_url(WAIT);
+    assert!(
+        consent.contains(&format!("client_id={OIDC_CLIENT}"))
+            && consent.contains("code_challenge_method=S256"),
+        "{consent}"
+    );
+    click(&app, "#connect-cancel");
+    wait_js(
+        &app,
+        "return !document.getElementById('connect-dialog').open;",
+        "Cancel to close the waiting dialog",
+    );
+    assert!(!visible(&app, "#error"), "a cancel is not an error");
+    assert!(!visible(&app, &row("oidc")));
+    assert_eq!(keychain::lookup(env.namespace(), "oidc"), None);
 }

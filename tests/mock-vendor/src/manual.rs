@@ -2,6 +2,9 @@
 //! the AccountRight desktop (local) API. `POST /_mock/issue` plays the admin screen.
 
 use serde_json::json;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
 
 use crate::http::{b64, random_token, Req, Resp};
 use crate::state::{IssueReq, IssuedCredentials, ManualVendor, State};
@@ -274,40 +277,20 @@ fn random_guid() -> String {
     )
 }
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
+/// `YYYY-MM-DD`, as the admin screens show an expiry date.
+const DATE: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]");
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (a real day of the proleptic Gregorian
+/// calendar, exactly ten characters).
 pub(crate) fn parse_date(s: &str) -> Option<i64> {
-    let mut it = s.splitn(3, '-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
-    let days = days_from_civil(y, m, d);
-    (s.len() == 10 && civil_from_days(days) == (y, m, d)).then_some(days)
+    let date = Date::parse(s, DATE).ok().filter(|_| s.len() == 10)?;
+    Some((date - OffsetDateTime::UNIX_EPOCH.date()).whole_days())
 }
 
+/// The `YYYY-MM-DD` date `days` days after 1970-01-01.
 pub(crate) fn date_string(days: i64) -> String {
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-// Proleptic Gregorian calendar, with eras of 400 years (146 097 days) starting 1 March.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    let date = OffsetDateTime::UNIX_EPOCH.date() + time::Duration::days(days);
+    date.format(DATE).expect("a date formats as YYYY-MM-DD")
 }
 
 #[cfg(test)]

@@ -1,61 +1,251 @@
-//! Vendor facts, one module each: endpoints, header sets, the cheap read that proves a
-//! credential works, and how to kill a token at the source. A correction to a vendor's
-//! behaviour touches its own file.
+//! Vendors, one file each, owning every fact about the vendor: the fields a person fills
+//! in, how its OAuth flow differs from the standard (or that its tokens are issued in an
+//! admin screen), what it sends back worth keeping, its header set, the cheap read that
+//! proves a credential, its deadlines, and how a token is revoked or issued again.
+//! Nothing outside this folder names a vendor. Adding one is a new file and a line in
+//! [`ALL`].
 
-mod advanced;
-mod manual;
+mod exo;
+mod machship;
 mod myob;
+mod myob_advanced;
+mod myob_desktop;
+mod o4;
 mod oidc;
+mod xentral;
 
-pub use advanced::{
-    check_client_id as check_advanced_client_id, instance_discovery_url,
-    logout_url as advanced_logout_url, DEFAULT_CHAIN_DAYS,
-    DEFAULT_SCOPES as ADVANCED_DEFAULT_SCOPES,
-};
-pub use myob::{
-    AUTHORIZE_PATH as MYOB_AUTHORIZE_PATH, LEGACY_SCOPE as MYOB_LEGACY_SCOPE, MYOB_API_BASE,
-    MYOB_AUTH_BASE, TOKEN_PATH as MYOB_TOKEN_PATH,
-};
+use crate::error::ActionKind;
+use crate::http::Method;
+use crate::secret::{secret, ExposeSecret, SecretString};
+use crate::storage::keychain::Secrets;
+use crate::storage::metadata::{Account, ClientAuth, Connection};
+use crate::{Error, Result};
+use serde::Serialize;
+use std::collections::BTreeMap;
 
-pub fn myob_reconsent_days() -> i64 {
-    myob::RECONSENT_DAYS
+/// Every vendor Keyport knows, in the order people see them.
+static ALL: &[&dyn Vendor] = &[
+    &myob::Myob,
+    &myob_advanced::MyobAdvanced,
+    &oidc::Oidc,
+    &exo::Exo,
+    &xentral::Xentral,
+    &o4::O4,
+    &machship::MachShip,
+    &myob_desktop::MyobDesktop,
+];
+
+pub fn all() -> impl Iterator<Item = &'static dyn Vendor> {
+    ALL.iter().copied()
 }
 
-use crate::http::Method;
-use crate::secret::SecretString;
-use crate::store::Connection;
-use crate::vault::Secrets;
-use crate::{Error, Result};
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "kebab-case")]
-pub enum VendorId {
-    /// MYOB Business API (AccountRight online, MYOB Business), OAuth 2.0.
-    Myob,
-    /// MYOB Advanced (Acumatica), OAuth 2.0 / OIDC with rotating refresh tokens.
-    MyobAdvanced,
-    /// Any OAuth 2.0 / OpenID Connect provider.
-    Oidc,
-    /// MYOB Exo API: integration user + developer key + Exo token from Exo Config.
-    Exo,
-    /// Xentral personal access token.
-    Xentral,
-    /// O4 bearer token.
-    O4,
-    /// MachShip API token.
-    Machship,
-    /// MYOB AccountRight desktop company file on the local API (no OAuth).
-    MyobDesktop,
+/// The vendor with this id (case-insensitive), or a sentence listing the ids.
+pub fn find(id: &str) -> Result<&'static dyn Vendor> {
+    all()
+        .find(|v| v.id().eq_ignore_ascii_case(id.trim()))
+        .ok_or_else(|| {
+            let ids: Vec<_> = all().map(|v| v.id()).collect();
+            Error::input(format!(
+                "Unknown vendor '{}'. Choose one of: {}.",
+                crate::http::excerpt(id),
+                ids.join(", ")
+            ))
+        })
 }
 
 /// Where a connection's tokens come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
-    OAuth,
-    /// Issued in the vendor's admin screen and pasted into Keyport.
-    Manual,
+    /// Signed in with OAuth 2.0 in the browser; refreshed by Keyport.
+    Oauth,
+    /// Issued in the vendor's admin screen and given to Keyport.
+    Admin,
+}
+
+/// Everything Keyport knows about one vendor.
+pub trait Vendor: Sync {
+    /// The stable id (`keyport connect ID`, the metadata file).
+    fn id(&self) -> &'static str;
+    fn label(&self) -> &'static str;
+    /// One sentence: how its tokens are made.
+    fn summary(&self) -> &'static str;
+    /// What a person fills in, in order.
+    fn fields(&self) -> &'static [Field];
+    /// Said before a token is added or a connection made (e.g. unlimited permissions).
+    fn warning(&self) -> Option<&'static str> {
+        None
+    }
+    /// How it connects with OAuth; `None` for tokens issued in an admin screen.
+    fn oauth(&self) -> Option<&dyn OAuth> {
+        None
+    }
+    /// The full header set for calls to its API.
+    fn headers(&self, conn: &Connection, s: &Secrets) -> Result<Vec<Header>>;
+    /// A request that proves the stored credentials work without changing anything.
+    fn probe(&self, conn: &Connection) -> Result<Probe>;
+    /// Where its API lives when the person gives no base URL.
+    fn default_base(&self) -> Option<&'static str> {
+        None
+    }
+    /// Dates by which a person must act, beyond the access token's own expiry.
+    fn deadlines(&self, conn: &Connection) -> Vec<Deadline> {
+        standard_deadlines(conn)
+    }
+    /// What revoking does at the vendor, said before the person confirms.
+    fn revoke_note(&self) -> &'static str;
+    /// What the person must still do at the vendor once Keyport has revoked what it can.
+    fn revoke_steps(&self) -> Option<&'static str> {
+        None
+    }
+    /// How to issue a new token in the vendor's admin screen.
+    fn reissue_steps(&self) -> Option<&'static str> {
+        None
+    }
+    /// Checks the values of an admin-issued token's form (beyond each field's own rule).
+    fn check_admin(&self, _values: &Values) -> Result<()> {
+        Ok(())
+    }
+    /// What identifies the account from the form (an admin token's company file).
+    fn admin_account(&self, _values: &Values) -> Account {
+        Account::default()
+    }
+}
+
+impl dyn Vendor + '_ {
+    pub fn kind(&self) -> Kind {
+        if self.oauth().is_some() {
+            Kind::Oauth
+        } else {
+            Kind::Admin
+        }
+    }
+
+    pub fn field(&self, key: &str) -> Option<&'static Field> {
+        self.fields().iter().find(|f| f.key == key)
+    }
+}
+
+impl std::fmt::Debug for dyn Vendor + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// How an OAuth vendor's flow is set up and what it sends back worth keeping.
+pub trait OAuth: Sync {
+    /// Turns the form's values into a plan for the flow (endpoints, scopes, extras).
+    fn plan(&self, values: &Values) -> Result<Plan>;
+    /// What to keep from the redirect's extra parameters and the token response.
+    fn capture(&self, redirect: &BTreeMap<String, String>, token: &TokenExtras) -> Account {
+        let _ = redirect;
+        standard_capture(token)
+    }
+    /// Advice when its API-session logout is refused with `status`.
+    fn logout_advice(&self, _status: u16) -> Option<&'static str> {
+        None
+    }
+}
+
+/// The OAuth flow of one connection attempt, as its vendor wants it.
+pub struct Plan {
+    pub endpoints: Endpoints,
+    pub client_id: String,
+    pub client_auth: ClientAuth,
+    /// `None`: an ephemeral port on 127.0.0.1 (providers that allow any loopback port).
+    pub redirect_uri: Option<String>,
+    pub scopes: String,
+    /// Extra authorization parameters.
+    pub authorize_extra: Vec<(String, String)>,
+    /// Send `scope` again in the code exchange.
+    pub scope_in_exchange: bool,
+    pub pkce: Pkce,
+    /// Length of the refresh-token chain, when it has one.
+    pub chain_days: Option<u32>,
+    /// The API-session logout to call before revocation.
+    pub logout_url: Option<String>,
+    pub base_url: Option<String>,
+    pub test_path: Option<String>,
+    /// The server the registration belongs to (part of its key).
+    pub authority: Option<String>,
+}
+
+pub enum Endpoints {
+    Fixed {
+        authorize: String,
+        token: String,
+        revocation: Option<String>,
+    },
+    /// OpenID discovery at `issuer`; a given revocation URL wins over the discovered one.
+    Discover {
+        issuer: String,
+        revocation: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Pkce {
+    /// S256 always (RFC 9700).
+    Always,
+    /// The vendor documents no PKCE.
+    Never,
+}
+
+/// The parts of a token response that are not tokens.
+#[derive(Debug, Default)]
+pub struct TokenExtras {
+    /// A `user` object (`uid`, `username`), as MYOB sends.
+    pub user: Option<(Option<String>, Option<String>)>,
+    /// The ID token's claims (`sub`, `email`, `preferred_username`…), when one came.
+    pub id_claims: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The ID token's `sub`, `email` and a user name, for any OpenID provider.
+pub fn standard_capture(t: &TokenExtras) -> Account {
+    let claim = |k: &str| {
+        t.id_claims
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    Account {
+        subject: claim("sub"),
+        email: claim("email"),
+        username: claim("preferred_username"),
+        ..Account::default()
+    }
+}
+
+/// The refresh-token chain's end, and an admin-issued token's expiry.
+pub fn standard_deadlines(c: &Connection) -> Vec<Deadline> {
+    let mut out = Vec::new();
+    if let Some(o) = &c.oauth {
+        if let (Some(start), Some(days)) = (o.chain_started_at, o.chain_days.filter(|d| *d > 0)) {
+            out.push(Deadline {
+                at: start + days as i64 * 86_400,
+                what: "the refresh-token chain ends",
+                todo: "sign in again",
+                action: ActionKind::Reconnect,
+            });
+        }
+    } else if let Some(e) = c.expires_at {
+        out.push(Deadline {
+            at: e,
+            what: "the token expires",
+            todo: "issue a new token at the vendor and give it to Keyport",
+            action: ActionKind::Reissue,
+        });
+    }
+    out
+}
+
+/// A date by which a person must act.
+#[derive(Clone, Debug)]
+pub struct Deadline {
+    pub at: i64,
+    pub what: &'static str,
+    pub todo: &'static str,
+    pub action: ActionKind,
 }
 
 /// A header that may carry a secret.
@@ -64,171 +254,268 @@ pub struct Header {
     pub value: SecretString,
 }
 
+impl Header {
+    pub fn new(name: &'static str, value: impl Into<String>) -> Self {
+        Header {
+            name,
+            value: secret(value),
+        }
+    }
+
+    pub fn bearer(token: &SecretString) -> Self {
+        Header::new("Authorization", format!("Bearer {}", token.expose_secret()))
+    }
+}
+
 /// A request that proves the stored credentials work without changing anything.
 pub struct Probe {
     pub method: Method,
     pub url: String,
 }
 
-impl VendorId {
-    pub const ALL: [VendorId; 8] = [
-        VendorId::Myob,
-        VendorId::MyobAdvanced,
-        VendorId::Oidc,
-        VendorId::Exo,
-        VendorId::Xentral,
-        VendorId::O4,
-        VendorId::Machship,
-        VendorId::MyobDesktop,
-    ];
-
-    pub fn slug(self) -> &'static str {
-        match self {
-            VendorId::Myob => "myob",
-            VendorId::MyobAdvanced => "myob-advanced",
-            VendorId::Oidc => "oidc",
-            VendorId::Exo => "exo",
-            VendorId::Xentral => "xentral",
-            VendorId::O4 => "o4",
-            VendorId::Machship => "machship",
-            VendorId::MyobDesktop => "myob-desktop",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<VendorId> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.slug().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                let all: Vec<_> = Self::ALL.iter().map(|v| v.slug()).collect();
-                Error::input(format!(
-                    "Unknown vendor '{s}'. Choose one of: {}.",
-                    all.join(", ")
-                ))
-            })
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            VendorId::Myob => "MYOB Business API",
-            VendorId::MyobAdvanced => "MYOB Advanced",
-            VendorId::Oidc => "OAuth 2.0 / OIDC",
-            VendorId::Exo => "MYOB Exo",
-            VendorId::Xentral => "Xentral",
-            VendorId::O4 => "O4",
-            VendorId::Machship => "MachShip",
-            VendorId::MyobDesktop => "MYOB AccountRight (desktop)",
-        }
-    }
-
-    pub fn kind(self) -> Kind {
-        match self {
-            VendorId::Myob | VendorId::MyobAdvanced | VendorId::Oidc => Kind::OAuth,
-            _ => Kind::Manual,
-        }
-    }
-
-    /// What revoking does at the vendor, said before the user confirms.
-    pub fn revoke_note(self) -> &'static str {
-        match self {
-            VendorId::Myob => myob::REVOKE_NOTE,
-            VendorId::MyobAdvanced => advanced::REVOKE_NOTE,
-            VendorId::Oidc => oidc::REVOKE_NOTE,
-            other => manual::facts(other).revoke_steps,
-        }
-    }
-
-    /// The vendor's own steps to issue a new token, for tokens made in an admin screen.
-    pub fn reissue_steps(self) -> Option<&'static str> {
-        (self.kind() == Kind::Manual).then(|| manual::facts(self).reissue_steps)
-    }
-
-    /// Said when a token is added (Xentral's unlimited permissions).
-    pub fn add_warning(self) -> Option<&'static str> {
-        (self.kind() == Kind::Manual)
-            .then(|| manual::facts(self).add_warning)
-            .flatten()
-    }
-
-    /// The base URL used when the user gives none.
-    pub fn default_base(self) -> Option<&'static str> {
-        match self {
-            VendorId::Myob => Some(MYOB_API_BASE),
-            VendorId::MyobAdvanced | VendorId::Oidc => None,
-            other => manual::facts(other).default_base,
-        }
-    }
-
-    /// Which secrets `keyport add` asks for, in order, with a prompt each.
-    pub fn manual_fields(self) -> &'static [ManualField] {
-        if self.kind() == Kind::Manual {
-            manual::facts(self).fields
-        } else {
-            &[]
+impl Probe {
+    pub fn get(url: String) -> Self {
+        Probe {
+            method: Method::Get,
+            url,
         }
     }
 }
 
-impl std::fmt::Display for VendorId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.slug())
-    }
-}
-
-/// A secret a manual vendor needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ManualField {
+/// Where a secret field's value is kept in the connection's keychain entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
     Token,
+    ClientSecret,
     Username,
     Password,
     ApiKey,
 }
 
-impl ManualField {
-    pub fn prompt(self, vendor: VendorId) -> &'static str {
-        manual::field_prompt(vendor, self)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Input {
+    Text,
+    Url,
+    Number,
+    /// `YYYY-MM-DD`.
+    Date,
+    Choice,
+    /// One `key=value` per line (or a repeated CLI flag).
+    Lines,
+}
+
+/// One thing a person fills in. The CLI makes a flag of it, the window an input.
+#[derive(Debug, Serialize)]
+pub struct Field {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+    pub default: Option<&'static str>,
+    pub placeholder: Option<&'static str>,
+    pub input: Input,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub choices: &'static [(&'static str, &'static str)],
+    pub required: bool,
+    pub advanced: bool,
+    /// Kept in the keychain, never an argument; `None` for plain values.
+    #[serde(rename = "secret", serialize_with = "is_some")]
+    pub slot: Option<Slot>,
+    /// Typed into a password box.
+    pub masked: bool,
+    /// The CLI flag (without `--`); for a secret, the flag naming an environment variable.
+    pub cli: &'static str,
+    /// Remembered with the app registration to prefill the next connection.
+    pub remember: bool,
+}
+
+fn is_some<S: serde::Serializer>(v: &Option<Slot>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_bool(v.is_some())
+}
+
+impl Field {
+    pub const fn text(
+        key: &'static str,
+        cli: &'static str,
+        label: &'static str,
+        help: &'static str,
+    ) -> Field {
+        Field {
+            key,
+            label,
+            help,
+            default: None,
+            placeholder: None,
+            input: Input::Text,
+            choices: &[],
+            required: false,
+            advanced: false,
+            slot: None,
+            masked: false,
+            cli,
+            remember: false,
+        }
+    }
+
+    /// A secret read from a hidden prompt, standard input, or `--<cli> VAR`.
+    pub const fn secret(
+        key: &'static str,
+        cli: &'static str,
+        slot: Slot,
+        label: &'static str,
+        help: &'static str,
+    ) -> Field {
+        let mut f = Field::text(key, cli, label, help);
+        f.slot = Some(slot);
+        f.masked = true;
+        f
+    }
+
+    pub const fn required(mut self) -> Field {
+        self.required = true;
+        self
+    }
+    pub const fn default(mut self, v: &'static str) -> Field {
+        self.default = Some(v);
+        self
+    }
+    pub const fn placeholder(mut self, v: &'static str) -> Field {
+        self.placeholder = Some(v);
+        self
+    }
+    pub const fn input(mut self, i: Input) -> Field {
+        self.input = i;
+        self
+    }
+    pub const fn choices(mut self, c: &'static [(&'static str, &'static str)]) -> Field {
+        self.input = Input::Choice;
+        self.choices = c;
+        self
+    }
+    pub const fn advanced(mut self) -> Field {
+        self.advanced = true;
+        self
+    }
+    pub const fn remember(mut self) -> Field {
+        self.remember = true;
+        self
+    }
+    pub const fn unmasked(mut self) -> Field {
+        self.masked = false;
+        self
     }
 }
 
-fn need<'a>(
+/// Fields many vendors share, worded once.
+pub mod common {
+    use super::{Field, Input, Slot};
+
+    pub const fn client_id(label: &'static str, help: &'static str) -> Field {
+        Field::text("client_id", "client-id", label, help)
+            .required()
+            .remember()
+    }
+    pub const fn client_secret(label: &'static str) -> Field {
+        Field::secret(
+            "client_secret",
+            "secret-env",
+            Slot::ClientSecret,
+            label,
+            "Shown with the app registration at the vendor. Leave it empty to use the one Keyport saved with that registration.",
+        )
+    }
+    pub const fn redirect_uri(help: &'static str) -> Field {
+        Field::text("redirect_uri", "redirect-uri", "Redirect URI", help)
+            .input(Input::Url)
+            .placeholder("http://127.0.0.1:8765/callback")
+            .remember()
+    }
+    pub const fn scopes(default: &'static str, help: &'static str) -> Field {
+        Field::text("scopes", "scopes", "Scopes", help)
+            .default(default)
+            .remember()
+    }
+    pub const fn base_url(help: &'static str) -> Field {
+        Field::text("base_url", "base-url", "Base URL", help).input(Input::Url)
+    }
+    pub const fn token(label: &'static str) -> Field {
+        Field::secret(
+            "token",
+            "token-env",
+            Slot::Token,
+            label,
+            "Copied from the vendor's admin screen.",
+        )
+        .required()
+    }
+    pub const fn expires(help: &'static str) -> Field {
+        Field::text("expires", "expires", "Expires on", help).input(Input::Date)
+    }
+}
+
+/// A form's values after the fields' rules: defaults applied, required ones present,
+/// URLs, numbers and dates checked; secrets in their keychain slots.
+#[derive(Default)]
+pub struct Values {
+    plain: BTreeMap<&'static str, String>,
+    pub secrets: Secrets,
+}
+
+impl Values {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.plain.get(key).map(String::as_str)
+    }
+
+    pub fn set(&mut self, key: &'static str, value: String) {
+        self.plain.insert(key, value);
+    }
+
+    /// The values a registration remembers.
+    pub fn remembered(&self, fields: &[Field]) -> BTreeMap<String, String> {
+        fields
+            .iter()
+            .filter(|f| f.remember)
+            .filter_map(|f| Some((f.key.to_owned(), self.get(f.key)?.to_owned())))
+            .collect()
+    }
+
+    /// `key=value` lines of a `lines` field.
+    pub fn pairs(&self, key: &str) -> Vec<(String, String)> {
+        self.get(key)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect()
+    }
+
+    /// A secret the vendor needs at this point.
+    pub fn secret(&self, slot: Slot) -> Option<&SecretString> {
+        let s = &self.secrets;
+        match slot {
+            Slot::Token => s.access_token.as_ref(),
+            Slot::ClientSecret => s.client_secret.as_ref(),
+            Slot::Username => s.username.as_ref(),
+            Slot::Password => s.password.as_ref(),
+            Slot::ApiKey => s.api_key.as_ref(),
+        }
+    }
+}
+
+/// A secret a header needs, or the sentence for a damaged entry.
+pub(crate) fn need<'a>(
     v: &'a Option<SecretString>,
-    name: &Connection,
+    conn: &Connection,
     what: &str,
 ) -> Result<&'a SecretString> {
     v.as_ref().ok_or_else(|| Error::KeychainData {
-        name: name.name.clone(),
+        name: conn.name.clone(),
         detail: format!("the {what} is missing"),
     })
 }
 
-fn bearer(token: &SecretString) -> SecretString {
-    SecretString::new(format!("Bearer {}", token.expose()))
-}
-
-/// The full header set for calls to the vendor's API.
-pub fn headers(conn: &Connection, s: &Secrets) -> Result<Vec<Header>> {
-    Ok(match conn.vendor {
-        VendorId::Myob => myob::headers(conn, s)?,
-        VendorId::MyobAdvanced | VendorId::Oidc | VendorId::O4 => vec![Header {
-            name: "Authorization",
-            value: bearer(need(&s.access_token, conn, "access token")?),
-        }],
-        other => manual::headers(other, conn, s)?,
-    })
-}
-
-/// The cheap read `keyport test` makes.
-pub fn probe(conn: &Connection) -> Result<Probe> {
-    match conn.vendor {
-        VendorId::Myob => myob::probe(conn),
-        VendorId::MyobAdvanced => advanced::probe(conn),
-        VendorId::Oidc => oidc::probe(conn),
-        other => manual::probe(other, conn),
-    }
-}
-
-pub(crate) fn join(base: &str, path: &str) -> String {
+/// `base` + `/` + `path`, with one slash between.
+pub fn join(base: &str, path: &str) -> String {
     format!(
         "{}/{}",
         base.trim_end_matches('/'),
@@ -236,133 +523,15 @@ pub(crate) fn join(base: &str, path: &str) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::{Account, ClientAuth, Health, OAuthMeta};
-
-    fn conn(vendor: VendorId) -> Connection {
-        Connection {
-            name: "c".into(),
-            vendor,
-            created_at: 0,
-            health: Health::Ok,
-            oauth: (vendor.kind() == Kind::OAuth).then(|| OAuthMeta {
-                client_id: "api-key".into(),
-                authorize_url: String::new(),
-                token_url: String::new(),
-                revocation_url: None,
-                logout_url: None,
-                issuer: None,
-                redirect_uri: String::new(),
-                scopes: String::new(),
-                client_auth: ClientAuth::Post,
-                has_refresh_token: true,
-                chain_started_at: None,
-                chain_days: None,
-            }),
-            account: Account {
-                business_id: Some("cf-1".into()),
-                ..Account::default()
-            },
-            base_url: Some("https://base.example".into()),
-            test_path: Some("/api/orderstatus".into()),
-            expires_at: None,
-            consented_at: None,
-            last_refresh: None,
-            note: None,
-            notified: vec![],
-        }
-    }
-
-    fn secrets() -> Secrets {
-        Secrets {
-            access_token: Some("tok".into()),
-            refresh_token: Some("rt".into()),
-            client_secret: Some("cs".into()),
-            username: Some("user".into()),
-            password: Some("pass".into()),
-            api_key: Some("devkey".into()),
-        }
-    }
-
-    fn header_set(v: VendorId) -> Vec<String> {
-        headers(&conn(v), &secrets())
-            .expect("headers")
-            .into_iter()
-            .map(|h| format!("{}: {}", h.name, h.value.expose()))
-            .collect()
-    }
-
-    #[test]
-    fn every_vendor_has_its_documented_header_set() {
-        let basic = format!("Basic {}", crate::http::b64_pair("user", "pass"));
-        let cf = crate::http::b64_pair("user", "pass");
-        assert_eq!(
-            header_set(VendorId::Myob),
-            [
-                "Authorization: Bearer tok".to_owned(),
-                "x-myobapi-key: api-key".into(),
-                "x-myobapi-version: v2".into(),
-                format!("x-myobapi-cftoken: {cf}"),
-            ]
-        );
-        assert_eq!(
-            header_set(VendorId::MyobAdvanced),
-            ["Authorization: Bearer tok"]
-        );
-        assert_eq!(header_set(VendorId::Oidc), ["Authorization: Bearer tok"]);
-        assert_eq!(
-            header_set(VendorId::Exo),
-            [
-                format!("Authorization: {basic}"),
-                "x-myobapi-key: devkey".into(),
-                "x-myobapi-exotoken: tok".into(),
-            ]
-        );
-        assert_eq!(
-            header_set(VendorId::Xentral),
-            ["Authorization: Bearer tok", "Accept: application/json"]
-        );
-        assert_eq!(header_set(VendorId::O4), ["Authorization: Bearer tok"]);
-        assert_eq!(header_set(VendorId::Machship), ["token: tok"]);
-        assert_eq!(
-            header_set(VendorId::MyobDesktop),
-            [
-                format!("x-myobapi-cftoken: {cf}"),
-                "x-myobapi-version: v2".into()
-            ]
-        );
-    }
-
-    #[test]
-    fn cheap_reads_never_reissue_and_follow_the_vendor() {
-        let url = |v| probe(&conn(v)).expect("probe").url;
-        assert_eq!(
-            url(VendorId::Myob),
-            "https://base.example/accountright/cf-1/"
-        );
-        assert_eq!(url(VendorId::MyobAdvanced), "https://base.example/entity");
-        assert_eq!(url(VendorId::Exo), "https://base.example/debtor?pagesize=1");
-        assert!(!url(VendorId::Exo).contains("/token"));
-        assert_eq!(
-            url(VendorId::Xentral),
-            "https://base.example/api/v3/products?perPage=1"
-        );
-        assert_eq!(url(VendorId::O4), "https://base.example/api/orderstatus");
-        assert_eq!(
-            url(VendorId::Machship),
-            "https://base.example/authenticate/ping"
-        );
-        assert!(matches!(
-            probe(&conn(VendorId::Machship)).expect("probe").method,
-            Method::Post
-        ));
-        let mut no_key = secrets();
-        no_key.api_key = None;
-        assert!(matches!(
-            headers(&conn(VendorId::Exo), &no_key),
-            Err(Error::KeychainData { .. })
-        ));
-    }
+/// The connection's base URL, else the vendor's default.
+pub(crate) fn base<'a>(v: &'a dyn Vendor, conn: &'a Connection) -> Result<&'a str> {
+    conn.base_url
+        .as_deref()
+        .or(v.default_base())
+        .ok_or_else(|| {
+            Error::input("This connection has no base URL; add it again with its base URL.")
+        })
 }
+
+#[cfg(test)]
+pub(crate) mod tests;

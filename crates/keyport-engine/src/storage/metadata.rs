@@ -1,14 +1,21 @@
 //! Non-secret metadata: one small JSON file, replaced atomically (temp file, fsync,
-//! rename), so a reader never sees half a file. Writers take `store.lock`; the token
-//! path only reads. Nothing in here is secret, and `Connection` has no field that could
-//! hold one.
+//! rename), so a reader never sees half a file. Writers hold `store.lock`; the token path
+//! only reads. Nothing in here is secret: `Connection` has no field that could hold one.
+//! Fields this version does not know are kept, and a file from a newer Keyport is refused
+//! rather than rewritten.
 
-use crate::vendors::VendorId;
+use super::locks::FileLock;
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The metadata format this build reads and writes.
+pub const VERSION: u32 = 1;
+
+type Unknown = serde_json::Map<String, serde_json::Value>;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct StoreData {
@@ -16,14 +23,16 @@ pub struct StoreData {
     pub version: u32,
     #[serde(default)]
     pub connections: Vec<Connection>,
-    /// App registrations remembered for the next connection (no secrets: the client
-    /// secret, when saved, is in the keychain under `app:<vendor>:<client_id>`).
+    /// App registrations remembered for the next connection (no secrets: a client secret,
+    /// when saved, is in the keychain under the registration's key).
     #[serde(default)]
     pub registrations: Vec<Registration>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
 }
 
 fn version() -> u32 {
-    1
+    VERSION
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -37,7 +46,7 @@ pub enum Health {
     RefreshFailed { reason: String, at: i64 },
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ClientAuth {
     /// `client_id` and `client_secret` in the form body.
@@ -48,6 +57,17 @@ pub enum ClientAuth {
     None,
 }
 
+impl ClientAuth {
+    pub fn parse(s: &str) -> Option<ClientAuth> {
+        match s.trim() {
+            "post" | "client_secret_post" => Some(ClientAuth::Post),
+            "basic" | "client_secret_basic" => Some(ClientAuth::Basic),
+            "none" => Some(ClientAuth::None),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OAuthMeta {
     pub client_id: String,
@@ -55,7 +75,7 @@ pub struct OAuthMeta {
     pub token_url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_url: Option<String>,
-    /// MYOB Advanced: `<instance>/entity/auth/logout`.
+    /// A vendor's API-session logout, called before revocation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logout_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -63,7 +83,6 @@ pub struct OAuthMeta {
     pub redirect_uri: String,
     pub scopes: String,
     pub client_auth: ClientAuth,
-    /// Sent again with the refresh request where the vendor wants it (MYOB).
     #[serde(default)]
     pub has_refresh_token: bool,
     /// When the refresh-token chain began (first sign-in), and how long it lives.
@@ -73,8 +92,8 @@ pub struct OAuthMeta {
     pub chain_days: Option<u32>,
 }
 
-/// Who or what the connection reaches: a MYOB company file, a user, an instance.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// Who or what the connection reaches: a company file, a user, an instance.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Account {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_id: Option<String>,
@@ -84,12 +103,18 @@ pub struct Account {
     pub username: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+    /// OpenID Connect `sub` and `email` from the ID token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Connection {
     pub name: String,
-    pub vendor: VendorId,
+    /// The vendor's id (`vendors::find`).
+    pub vendor: String,
     pub created_at: i64,
     #[serde(default)]
     pub health: Health,
@@ -97,76 +122,65 @@ pub struct Connection {
     pub oauth: Option<OAuthMeta>,
     #[serde(default)]
     pub account: Account,
-    /// The API's base URL (MYOB `https://api.myob.com`, an Exo server, a Xentral instance…).
+    /// The API's base URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
-    /// The path `keyport test` reads (O4, whose API has no published cheap read).
+    /// The path or URL `test` reads, where the vendor publishes no cheap read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test_path: Option<String>,
     /// When the access token (or the admin-issued token) stops working.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
-    /// When the user granted consent (MYOB asks for it again yearly).
+    /// When the user granted consent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consented_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_refresh: Option<i64>,
-    /// Free text the user gave (O4: which user or contact the token belongs to).
+    /// Free text the user gave (whose token it is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Expiry warnings already shown as desktop notifications (`7d`, `1d`, `expired`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notified: Vec<String>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
 }
 
+/// An app registration remembered to prefill the next connection: the vendor's
+/// non-secret form values. `authority` (the instance or issuer) is part of its key, so a
+/// saved client secret only ever goes back to the server it was saved for.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Registration {
-    pub vendor: VendorId,
+    pub vendor: String,
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub redirect_uri: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<String>,
-    /// MYOB Advanced instance, or an OIDC issuer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub instance_url: Option<String>,
+    pub authority: Option<String>,
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
     #[serde(default)]
     pub secret_saved: bool,
 }
 
+impl Registration {
+    /// The keychain key of its saved client secret.
+    pub(crate) fn secret_key(&self) -> String {
+        format!(
+            "app:{}:{}:{}",
+            self.vendor,
+            self.authority.as_deref().unwrap_or(""),
+            self.client_id
+        )
+    }
+
+    pub(crate) fn same_app(&self, other: &Registration) -> bool {
+        self.vendor == other.vendor
+            && self.client_id == other.client_id
+            && self.authority == other.authority
+    }
+}
+
 pub struct Store {
     dir: PathBuf,
-}
-
-/// A lock on a file, released when dropped. `flock` semantics: exclusive across
-/// processes and across separately opened handles inside one process.
-pub struct FileLock(File);
-
-impl FileLock {
-    pub fn acquire(path: &Path) -> Result<FileLock> {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|source| Error::Store {
-                action: "open the lock file",
-                path: path.into(),
-                source,
-            })?;
-        file.lock().map_err(|source| Error::Store {
-            action: "lock",
-            path: path.into(),
-            source,
-        })?;
-        Ok(FileLock(file))
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        let _ = self.0.unlock();
-    }
 }
 
 impl Store {
@@ -182,34 +196,20 @@ impl Store {
         self.dir.join("connections.json")
     }
 
-    fn ensure_dir(&self) -> Result<()> {
-        let locks = self.dir.join("locks");
-        if locks.is_dir() {
-            return Ok(());
-        }
-        fs::create_dir_all(&locks).map_err(|source| Error::Store {
-            action: "create",
-            path: locks.clone(),
-            source,
-        })?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700));
-        }
-        Ok(())
+    /// Creates the folder (0700) or checks the one there: a real folder, the user's own,
+    /// reachable by no one else (its mode is put right when it is ours).
+    pub fn ensure_dir(&self) -> Result<()> {
+        super::ensure_private_dir(&self.dir)?;
+        super::ensure_private_dir(&self.dir.join("locks"))
     }
 
     /// Reads the whole file; a missing file is an empty store.
     pub fn load(&self) -> Result<StoreData> {
         let path = self.path();
         match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| Error::StoreData {
-                path,
-                detail: e.to_string(),
-            }),
+            Ok(bytes) => parse(&path, &bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(StoreData {
-                version: 1,
+                version: VERSION,
                 ..StoreData::default()
             }),
             Err(source) => Err(Error::Store {
@@ -255,38 +255,68 @@ impl Store {
         })
     }
 
-    /// The per-connection lock that makes refresh and revoke single-flight.
-    pub fn connection_lock(&self, name: &str) -> Result<FileLock> {
+    /// The per-connection lock that makes refresh and revoke single-flight. The name is
+    /// checked before any file is touched.
+    pub async fn connection_lock(&self, name: &str) -> Result<FileLock> {
+        validate_name(name)?;
         self.ensure_dir()?;
-        FileLock::acquire(&self.dir.join("locks").join(format!("{name}.lock")))
+        let path = self.dir.join("locks").join(format!("{name}.lock"));
+        FileLock::acquire_async(path).await
     }
 
     fn write(&self, data: &StoreData) -> Result<()> {
         let path = self.path();
-        let tmp = self
-            .dir
-            .join(format!(".connections.json.{}.tmp", std::process::id()));
         let io = |action, source| Error::Store {
             action,
             path: path.clone(),
             source,
         };
         let bytes = serde_json::to_vec_pretty(data).expect("metadata serialises");
-        {
+        let tmp = self.dir.join(format!(
+            ".connections.json.{}.{}.tmp",
+            std::process::id(),
+            crate::oauth::random_token(6)
+        ));
+        let written = (|| {
             let mut opts = OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
+            // A new file of our own: a planted file or link at that name is refused.
+            opts.write(true).create_new(true);
             #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts.open(&tmp).map_err(|e| io("write", e))?;
-            f.write_all(&bytes).map_err(|e| io("write", e))?;
-            f.sync_all().map_err(|e| io("write", e))?;
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+            }
+            let mut f = opts.open(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(io("write", e));
         }
-        fs::rename(&tmp, &path).map_err(|e| io("replace", e))?;
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
         }
         Ok(())
     }
+}
+
+fn parse(path: &Path, bytes: &[u8]) -> Result<StoreData> {
+    let data: StoreData = serde_json::from_slice(bytes).map_err(|e| Error::StoreData {
+        path: path.into(),
+        detail: e.to_string(),
+    })?;
+    if data.version > VERSION {
+        return Err(Error::StoreData {
+            path: path.into(),
+            detail: format!(
+                "it was written by a newer Keyport (format {}, this one reads {VERSION}); update Keyport",
+                data.version
+            ),
+        });
+    }
+    Ok(data)
 }
 
 /// Connection names become file names (lock files) and keychain keys: keep them plain.
@@ -302,7 +332,8 @@ pub fn validate_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::input(format!(
-            "'{name}' is not a usable connection name: use 1–64 letters, digits, '-', '_' or '.', not starting with '.' or '-'."
+            "'{}' is not a usable connection name: use 1–64 letters, digits, '-', '_' or '.', not starting with '.' or '-'.",
+            crate::http::excerpt(name)
         )))
     }
 }
@@ -311,10 +342,10 @@ pub fn validate_name(name: &str) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn conn(name: &str) -> Connection {
+    pub(crate) fn conn(name: &str) -> Connection {
         Connection {
             name: name.into(),
-            vendor: VendorId::Xentral,
+            vendor: "xentral".into(),
             created_at: 1,
             health: Health::Ok,
             oauth: None,
@@ -326,13 +357,19 @@ mod tests {
             last_refresh: None,
             note: None,
             notified: vec![],
+            unknown: Default::default(),
         }
+    }
+
+    fn dir(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("keyport-store-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        d
     }
 
     #[test]
     fn writes_atomically_and_reads_back() {
-        let dir = std::env::temp_dir().join(format!("keyport-store-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
+        let dir = dir("atomic");
         let store = Store::new(&dir);
         assert!(store.load().expect("empty").connections.is_empty());
         store
@@ -343,21 +380,60 @@ mod tests {
             .expect("write");
         assert_eq!(store.get("a").expect("a").name, "a");
         assert!(matches!(store.get("b"), Err(Error::NotFound(_))));
-        let leftovers: Vec<_> = fs::read_dir(&dir)
+        let leftovers = fs::read_dir(&dir)
             .expect("dir")
             .filter_map(|e| e.ok())
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-            .collect();
-        assert!(leftovers.is_empty(), "no temp file is left behind");
+            .count();
+        assert_eq!(leftovers, 0, "no temp file is left behind");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&dir).expect("dir").permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
         fs::write(store.path(), b"{broken").expect("corrupt");
         assert!(matches!(store.load(), Err(Error::StoreData { .. })));
         let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
+    fn unknown_fields_are_kept_and_a_newer_format_is_refused() {
+        let dir = dir("unknown");
+        let store = Store::new(&dir);
+        store.ensure_dir().expect("dir");
+        fs::write(
+            store.path(),
+            r#"{"version":1,"future":{"x":1},"connections":[{"name":"a","vendor":"xentral","created_at":1,"colour":"blue"}]}"#,
+        )
+        .expect("seed");
+        store
+            .update_connection("a", |c| c.note = Some("n".into()))
+            .expect("update");
+        let text = fs::read_to_string(store.path()).expect("read");
+        assert!(
+            text.contains("\"future\"") && text.contains("\"colour\": \"blue\""),
+            "{text}"
+        );
+        fs::write(store.path(), r#"{"version":2,"connections":[]}"#).expect("seed");
+        let e = store.load().unwrap_err();
+        assert!(e.to_string().contains("newer Keyport"), "{e}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn names_are_checked() {
         assert!(validate_name("myob-prod_1.2").is_ok());
-        for bad in ["", "../x", "a b", "-x", ".x", "app:x", &"x".repeat(65)] {
+        for bad in [
+            "",
+            "../x",
+            "a b",
+            "-x",
+            ".x",
+            "app:x",
+            "/abs/path",
+            &"x".repeat(65),
+        ] {
             assert!(validate_name(bad).is_err(), "{bad:?} must be refused");
         }
     }

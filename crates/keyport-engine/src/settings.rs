@@ -1,0 +1,86 @@
+//! What the engine is told by its caller: folders, keychain namespace, timeouts, browser.
+//! Built once by the CLI or the window (as ripgrep builds its high-level arguments); the
+//! engine itself reads no environment.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Metadata, locks and the agent's socket live here (mode 0700).
+    pub config_dir: PathBuf,
+    /// The keychain namespace (Secret Service `service` attribute); keeps test and
+    /// development data apart from the user's.
+    pub keychain_service: String,
+    /// How long a keychain call may wait (a locked keychain shows its unlock prompt and
+    /// waits for it) before Keyport says so instead of hanging a script.
+    pub keychain_timeout: Duration,
+    /// A browser command for consent pages (`$BROWSER`: a `:`-separated list, `%s` for the
+    /// URL); `None` opens the desktop's default browser.
+    pub browser: Option<String>,
+}
+
+impl Settings {
+    pub const DEFAULT_KEYCHAIN_SERVICE: &'static str = "keyport";
+    pub const DEFAULT_KEYCHAIN_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// Settings from environment-style variables, looked up through `var` (the caller
+    /// passes `std::env::var_os`, a test passes a map): `KEYPORT_CONFIG_DIR` (default
+    /// `$XDG_CONFIG_HOME/keyport`, `~/.config/keyport`), `KEYPORT_KEYCHAIN_SERVICE`,
+    /// `KEYPORT_KEYCHAIN_TIMEOUT_SECS`, `BROWSER`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Option<Settings> {
+        let set = |k: &str| var(k).filter(|v| !v.is_empty());
+        let config_dir = match set("KEYPORT_CONFIG_DIR") {
+            Some(d) => PathBuf::from(d),
+            None => default_config_base(&set)?.join("keyport"),
+        };
+        Some(Settings {
+            config_dir,
+            keychain_service: set("KEYPORT_KEYCHAIN_SERVICE")
+                .and_then(|s| s.into_string().ok())
+                .unwrap_or_else(|| Self::DEFAULT_KEYCHAIN_SERVICE.into()),
+            keychain_timeout: set("KEYPORT_KEYCHAIN_TIMEOUT_SECS")
+                .and_then(|s| s.to_str()?.trim().parse().ok())
+                .map(Duration::from_secs)
+                .unwrap_or(Self::DEFAULT_KEYCHAIN_TIMEOUT),
+            browser: set("BROWSER").and_then(|s| s.into_string().ok()),
+        })
+    }
+}
+
+fn default_config_base(set: &impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    if cfg!(target_os = "macos") {
+        return set("HOME").map(|h| PathBuf::from(h).join("Library/Application Support"));
+    }
+    if cfg!(windows) {
+        return set("APPDATA").map(PathBuf::from);
+    }
+    set("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| set("HOME").map(|h| PathBuf::from(h).join(".config")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn settings_come_from_the_variables_given_with_defaults() {
+        let vars: HashMap<&str, &str> =
+            [("HOME", "/home/u"), ("KEYPORT_KEYCHAIN_TIMEOUT_SECS", "2")]
+                .into_iter()
+                .collect();
+        let s = Settings::from_vars(|k| vars.get(k).map(Into::into)).expect("settings");
+        assert_eq!(s.config_dir, PathBuf::from("/home/u/.config/keyport"));
+        assert_eq!(s.keychain_service, "keyport");
+        assert_eq!(s.keychain_timeout, Duration::from_secs(2));
+        assert_eq!(s.browser, None);
+        assert!(
+            Settings::from_vars(|_| None).is_none(),
+            "no home, no folder"
+        );
+    }
+}

@@ -1,0 +1,93 @@
+//! Tokens issued in a vendor's admin screen: stored as given, replaced after the person
+//! re-issues them at the vendor.
+
+use crate::input::Form;
+use crate::secret::{secret, ExposeSecret, SecretString};
+use crate::storage::metadata::{Connection, Health};
+use crate::time::{now, parse_date_end};
+use crate::vendors::{self, Kind, Slot};
+use crate::{ConnectionView, Error, Keyport, Result};
+
+impl Keyport {
+    /// Stores an admin-issued token with what goes with it.
+    pub async fn add_token(&self, form: Form) -> Result<ConnectionView> {
+        let req = self.admin_request(form)?;
+        let conn = Connection {
+            name: req.name,
+            vendor: req.vendor.id().to_owned(),
+            created_at: now(),
+            health: Health::Ok,
+            oauth: None,
+            account: req.account,
+            base_url: Some(req.base_url),
+            test_path: req.test_path,
+            expires_at: req.expires_at,
+            consented_at: None,
+            last_refresh: None,
+            note: req.note,
+            notified: Vec::new(),
+            unknown: Default::default(),
+        };
+        self.store_new(conn, &req.secrets, req.replace).await
+    }
+
+    /// Replaces an admin-issued token (after re-issuing it at the vendor), keeping the rest.
+    /// `expires` is `YYYY-MM-DD`; `None` keeps the date there was.
+    pub async fn set_token(
+        &self,
+        name: &str,
+        token: SecretString,
+        expires: Option<&str>,
+    ) -> Result<ConnectionView> {
+        let _lock = self.store.connection_lock(name).await?;
+        let conn = self.store.get(name)?;
+        let vendor = vendors::find(&conn.vendor)?;
+        let has_token = vendor.fields().iter().any(|f| f.slot == Some(Slot::Token));
+        if vendor.kind() != Kind::Admin || !has_token {
+            return Err(Error::Unsupported(format!(
+                "{} has no pasted token to replace.",
+                vendor.label()
+            )));
+        }
+        let token = token.expose_secret().trim();
+        if token.is_empty() {
+            return Err(Error::input("The new token is empty."));
+        }
+        let expires_at = match expires.map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => Some(parse_date_end(d).ok_or_else(|| {
+                Error::input(format!(
+                    "'{}' is not a date; give the expiry as YYYY-MM-DD, e.g. 2026-12-31.",
+                    crate::http::excerpt(d)
+                ))
+            })?),
+            None => None,
+        };
+        let session = self.vault.session().await?;
+        let mut s = session.secrets(name).await?;
+        s.access_token = Some(secret(token));
+        session.save(name, &s).await?;
+        let c = self.store.update_connection(name, |c| {
+            c.health = Health::Ok;
+            c.notified.clear();
+            if expires_at.is_some() {
+                c.expires_at = expires_at;
+            }
+        })?;
+        Ok(ConnectionView::of(&c))
+    }
+
+    /// Remembers that a desktop notification for `key` was shown.
+    pub async fn mark_notified(&self, name: &str, key: &str) -> Result<()> {
+        self.store
+            .update_connection(name, |c| {
+                if !c.notified.iter().any(|k| k == key) {
+                    c.notified.push(key.to_owned());
+                }
+            })
+            .map(drop)
+    }
+
+    pub async fn notified(&self, name: &str) -> Result<Vec<String>> {
+        Ok(self.store.get(name)?.notified)
+    }
+}

@@ -1,0 +1,111 @@
+//! Handing tokens out: the token itself, the vendor's header set, a curl command, and
+//! the cheap read that proves the credentials work. The fast path reads the metadata file
+//! and one keychain entry over one keychain session.
+
+use super::fresh;
+use crate::http::excerpt;
+use crate::secret::{secret, ExposeSecret, SecretString};
+use crate::vendors::{self, join};
+use crate::{Keyport, Result, DEFAULT_MIN_VALID};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct TestReport {
+    pub ok: bool,
+    pub status: Option<u16>,
+    pub url: String,
+    pub summary: String,
+}
+
+impl Keyport {
+    /// A valid access token (or admin-issued token), refreshed first when it has less than
+    /// `min_valid` seconds left.
+    pub async fn token(&self, name: &str, min_valid: i64) -> Result<SecretString> {
+        let conn = self.store.get(name)?;
+        if fresh(&conn, min_valid) {
+            let session = self.vault.session().await?;
+            if let Some(t) = session.secrets(name).await?.access_token {
+                return Ok(t);
+            }
+        }
+        self.refresh_inner(name, min_valid, false)
+            .await
+            .map(|(t, _)| t)
+    }
+
+    /// The vendor's full header set, with a fresh token.
+    pub async fn headers(&self, name: &str) -> Result<Vec<(String, SecretString)>> {
+        let mut conn = self.store.get(name)?;
+        let mut secrets = self.vault.session().await?.secrets(name).await?;
+        if !fresh(&conn, DEFAULT_MIN_VALID) {
+            let (token, current) = self.refresh_inner(name, DEFAULT_MIN_VALID, false).await?;
+            secrets.access_token = Some(token);
+            conn = current;
+        }
+        let vendor = vendors::find(&conn.vendor)?;
+        Ok(vendor
+            .headers(&conn, &secrets)?
+            .into_iter()
+            .map(|h| (h.name.to_owned(), h.value))
+            .collect())
+    }
+
+    /// A ready-to-run curl command with the header set (it holds secrets).
+    pub async fn curl(&self, name: &str, path: Option<&str>) -> Result<SecretString> {
+        let conn = self.store.get(name)?;
+        let vendor = vendors::find(&conn.vendor)?;
+        let url = match path {
+            Some(p) if p.starts_with("http://") || p.starts_with("https://") => p.to_owned(),
+            Some(p) => join(vendors::base(vendor, &conn).unwrap_or(""), p),
+            None => vendor
+                .probe(&conn)
+                .map(|p| p.url)
+                .unwrap_or_else(|_| conn.base_url.clone().unwrap_or_default()),
+        };
+        let mut cmd = String::from("curl -sS");
+        for (k, v) in self.headers(name).await? {
+            cmd.push_str(" -H ");
+            cmd.push_str(&shell_quote(&format!("{k}: {}", v.expose_secret())));
+        }
+        cmd.push(' ');
+        cmd.push_str(&shell_quote(&url));
+        Ok(secret(cmd))
+    }
+
+    /// Calls the vendor's cheap read with the stored credentials.
+    pub async fn test(&self, name: &str) -> Result<TestReport> {
+        let conn = self.store.get(name)?;
+        let vendor = vendors::find(&conn.vendor)?;
+        let probe = vendor.probe(&conn)?;
+        let headers: Vec<(String, String)> = self
+            .headers(name)
+            .await?
+            .into_iter()
+            .map(|(k, v)| (k, v.expose_secret().to_owned()))
+            .collect();
+        let reply = self
+            .http
+            .request(probe.method, &probe.url, &headers)
+            .await?;
+        let label = vendor.label();
+        let summary = match reply.status {
+            s if (200..300).contains(&s) => format!("{label} accepted the credentials (HTTP {s})."),
+            401 | 403 => format!(
+                "{label} says unauthorised (HTTP {}): the token or credentials are wrong, expired or revoked. {}",
+                reply.status,
+                vendor.reissue_steps().unwrap_or("Connect again.")
+            ),
+            s => format!("{label} answered HTTP {s}: {}", excerpt(&reply.body)),
+        };
+        Ok(TestReport {
+            ok: reply.is_success(),
+            status: Some(reply.status),
+            url: probe.url,
+            summary,
+        })
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}

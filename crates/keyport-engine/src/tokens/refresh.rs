@@ -1,0 +1,201 @@
+//! Refresh, single-flight: the connection's file lock is held across the read, the
+//! vendor's answer and both writes, and the state is read again under it, so of N callers
+//! (threads, the window, any number of CLI processes) one refreshes and the rest find the
+//! new token. One keychain session serves the read and the write. The rotated refresh
+//! token reaches the keychain before the new access token is handed out.
+
+use super::fresh;
+use crate::oauth::{self, Client, Op, TokenResponse};
+use crate::secret::{ExposeSecret, SecretString};
+use crate::storage::keychain::{Secrets, Session};
+use crate::storage::metadata::{Connection, Health};
+use crate::time::now;
+use crate::vendors::{self, Kind};
+use crate::{ConnectionView, Error, Keyport, Result, DEFAULT_MIN_VALID};
+
+enum Failure {
+    /// `invalid_grant`: the refresh token is dead; only a new sign-in helps.
+    Rejected(String),
+    Other(Error),
+}
+
+impl Keyport {
+    /// Refreshes now, whatever the expiry says (the person asked).
+    pub async fn refresh(&self, name: &str) -> Result<ConnectionView> {
+        let conn = self.store.get(name)?;
+        let vendor = vendors::find(&conn.vendor)?;
+        if vendor.kind() == Kind::Admin {
+            return Err(Error::Unsupported(format!(
+                "{} tokens are issued in the vendor's admin screen, not refreshed by Keyport. {}",
+                vendor.label(),
+                vendor.reissue_steps().unwrap_or_default()
+            )));
+        }
+        self.refresh_inner(name, DEFAULT_MIN_VALID, true)
+            .await
+            .map(|(_, c)| ConnectionView::of(&c))
+    }
+
+    pub(crate) async fn refresh_inner(
+        &self,
+        name: &str,
+        min_valid: i64,
+        force: bool,
+    ) -> Result<(SecretString, Connection)> {
+        let _lock = self.store.connection_lock(name).await?;
+        let conn = self.store.get(name)?;
+        let session = self.vault.session().await?;
+        let secrets = session.secrets(name).await?;
+        let access = secrets
+            .access_token
+            .clone()
+            .ok_or_else(|| Error::KeychainData {
+                name: name.into(),
+                detail: "the token is missing".into(),
+            })?;
+        if !force && fresh(&conn, min_valid) {
+            return Ok((access, conn));
+        }
+        let vendor = vendors::find(&conn.vendor)?;
+        let expired = conn.expires_at.is_some_and(|e| e <= now());
+        let Some(meta) = conn.oauth.clone() else {
+            // An admin-issued token: nothing to refresh; past its date it is dead.
+            return if expired {
+                Err(Error::NeedsReconnect {
+                    name: name.into(),
+                    reason: format!(
+                        "the token expired; {}",
+                        vendor
+                            .reissue_steps()
+                            .unwrap_or("issue a new one at the vendor")
+                    ),
+                    reissue: true,
+                })
+            } else {
+                Ok((access, conn))
+            };
+        };
+        if let Health::NeedsReconnect { reason, .. } = &conn.health {
+            return Err(Error::NeedsReconnect {
+                name: name.into(),
+                reason: reason.clone(),
+                reissue: false,
+            });
+        }
+        let Some(refresh_token) = secrets.refresh_token.clone() else {
+            return if expired {
+                Err(Error::NeedsReconnect {
+                    name: name.into(),
+                    reason: "the access token expired and the vendor gave no refresh token (was offline_access granted?)".into(),
+                    reissue: false,
+                })
+            } else {
+                Ok((access, conn))
+            };
+        };
+
+        let label = vendor.label();
+        let client = Client {
+            id: &meta.client_id,
+            secret: secrets.client_secret.as_ref(),
+            auth: meta.client_auth,
+        };
+        let params = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+        ];
+        let result = match oauth::token_request(
+            &self.http,
+            label,
+            Op::Refresh,
+            &meta.token_url,
+            &client,
+            &params,
+        )
+        .await
+        {
+            Ok(t) => Ok(t),
+            Err(Error::Vendor {
+                oauth_error: Some(code),
+                detail,
+                ..
+            }) if code == "invalid_grant" => Err(Failure::Rejected(detail.unwrap_or(code))),
+            Err(e) => Err(Failure::Other(e)),
+        };
+        let t = now();
+        let tokens = match result {
+            Ok(tokens) => tokens,
+            Err(Failure::Rejected(reason)) => {
+                let reason = format!("{label} refused the refresh token ({reason})");
+                let _ = self.store.update_connection(name, |c| {
+                    c.health = Health::NeedsReconnect {
+                        reason: reason.clone(),
+                        at: t,
+                    }
+                });
+                return Err(Error::NeedsReconnect {
+                    name: name.into(),
+                    reason,
+                    reissue: false,
+                });
+            }
+            Err(Failure::Other(e)) => {
+                let reason = e.to_string();
+                let _ = self.store.update_connection(name, |c| {
+                    c.health = Health::RefreshFailed { reason, at: t }
+                });
+                return Err(e.for_connection(name));
+            }
+        };
+        self.keep_rotated(&session, name, secrets, &tokens).await?;
+        let conn = self.store.update_connection(name, |c| {
+            c.expires_at = tokens.expires_in.map(|s| t + s as i64);
+            c.last_refresh = Some(t);
+            c.health = Health::Ok;
+        })?;
+        Ok((tokens.access_token, conn))
+    }
+
+    /// The vendor has already forgotten the old refresh token: try hard to keep the new
+    /// one, and if it truly cannot be kept, say so plainly and mark the connection.
+    async fn keep_rotated(
+        &self,
+        session: &Session<'_>,
+        name: &str,
+        mut next: Secrets,
+        tokens: &TokenResponse,
+    ) -> Result<()> {
+        next.access_token = Some(tokens.access_token.clone());
+        let rotated = tokens.refresh_token.is_some();
+        // A vendor that does not rotate sends no new refresh token: keep the old one.
+        if let Some(r) = &tokens.refresh_token {
+            next.refresh_token = Some(r.clone());
+        }
+        let mut last = None;
+        for wait in [0u64, 200, 1000] {
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            match session.save(name, &next).await {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+        }
+        let e = last.expect("three attempts were made");
+        if rotated {
+            let reason = format!(
+                "the vendor issued a new refresh token but the keychain could not keep it ({e})"
+            );
+            let _ = self.store.update_connection(name, |c| {
+                c.health = Health::NeedsReconnect {
+                    reason: reason.clone(),
+                    at: now(),
+                }
+            });
+            return Err(Error::NeedsReconnect {
+                name: name.into(),
+                reason,
+                reissue: false,
+            });
+        }
+        Err(e)
+    }
+}
