@@ -1,7 +1,12 @@
-//! The command line, as clap reads it. Secrets are never options: each has an
-//! `--…-env VAR` naming an environment variable instead, or comes from the prompt/stdin.
+//! The command line, read in two stages as ripgrep does: clap reads the words (the fixed
+//! commands by derive; `connect` and `add` built from the vendors' fields, so a vendor's
+//! flags and their help come from its own file), then [`crate::forms`] turns a vendor's
+//! flags into the engine's [`keyport_engine::Form`]. Secrets are never options: a secret
+//! field's flag names an environment variable, or the value comes from a hidden prompt or
+//! standard input.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Arg, ArgAction, Command as ClapCommand, CommandFactory, Parser, Subcommand};
+use keyport_engine::{vendors::Input, Keyport, Kind, VendorInfo};
 
 const AFTER_HELP: &str = "\
 Secrets are read from a named environment variable (--secret-env VAR and the like), from a
@@ -33,10 +38,6 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Sign in at a vendor with OAuth 2.0 in your browser and store the tokens.
-    Connect(Connect),
-    /// Store a token issued in a vendor's admin screen (Exo, Xentral, O4, MachShip, AccountRight desktop).
-    Add(Add),
     /// List connections with status and time left.
     List {
         /// Machine-readable output (no secrets).
@@ -47,7 +48,8 @@ pub enum Command {
     Token {
         name: String,
         /// Refresh when fewer than this many seconds are left.
-        #[arg(long, default_value_t = keyport_engine::DEFAULT_MIN_VALID)]
+        #[arg(long, default_value_t = keyport_engine::DEFAULT_MIN_VALID,
+              value_parser = clap::value_parser!(i64).range(0..=366 * 86_400))]
         min_valid: i64,
     },
     /// Print the vendor's full header set, one `Name: value` per line.
@@ -69,11 +71,11 @@ pub enum Command {
     /// Revoke at the vendor where it has a way, then delete the connection here.
     Revoke {
         name: String,
-        /// Remove it locally even when the vendor cannot be reached or refuses.
+        /// Remove it here even when the vendor cannot be reached or refuses.
         #[arg(long)]
         force: bool,
     },
-    /// Replace an admin-issued token after re-issuing it at the vendor.
+    /// Replace an admin-issued token after issuing a new one at the vendor.
     SetToken {
         name: String,
         /// The new token's last day, YYYY-MM-DD.
@@ -91,141 +93,92 @@ pub enum Command {
     Agent,
 }
 
-#[derive(Args)]
-pub struct Connect {
-    #[command(subcommand)]
-    pub vendor: ConnectVendor,
-    /// A unique name for this connection (letters, digits, '-', '_', '.').
-    #[arg(long, global = true, default_value = "")]
-    pub name: String,
-    /// How long to wait for the browser, in seconds.
-    #[arg(long, global = true, default_value_t = 300)]
-    pub window: u64,
-    /// Print the sign-in URL instead of opening a browser.
-    #[arg(long, global = true)]
-    pub no_browser: bool,
-    /// Replace an existing connection of the same name (reconnect).
-    #[arg(long, global = true)]
-    pub replace: bool,
+/// The whole command line: the fixed commands, plus `connect VENDOR` for each OAuth
+/// vendor and `add VENDOR` for each vendor whose tokens come from an admin screen.
+pub fn command() -> ClapCommand {
+    let vendors = Keyport::vendors();
+    let per_vendor = |kind: Kind| {
+        vendors
+            .iter()
+            .filter(move |v| v.kind == kind)
+            .map(vendor_command)
+            .collect::<Vec<_>>()
+    };
+    let connect = ClapCommand::new("connect")
+        .about("Sign in at a vendor with OAuth 2.0 in your browser and store the tokens.")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .arg(name_arg().global(true))
+        .arg(
+            Arg::new("window")
+                .long("window")
+                .global(true)
+                .value_name("SECONDS")
+                .value_parser(clap::value_parser!(u64).range(1..=3600))
+                .default_value("300")
+                .help("How long to wait for the browser, in seconds."),
+        )
+        .arg(flag("no-browser", "Print the sign-in URL instead of opening a browser.").global(true))
+        .arg(flag("replace", "Replace an existing connection of the same name (reconnect).").global(true))
+        .subcommands(per_vendor(Kind::Oauth));
+    let add = ClapCommand::new("add")
+        .about("Store a token issued in a vendor's admin screen.")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .arg(name_arg().global(true))
+        .arg(
+            Arg::new("note")
+                .long("note")
+                .global(true)
+                .help("Who or what the token is for (shown in the list)."),
+        )
+        .arg(flag("replace", "Replace an existing connection of the same name.").global(true))
+        .subcommands(per_vendor(Kind::Admin));
+    Cli::command().subcommand(connect).subcommand(add)
 }
 
-#[derive(Subcommand)]
-pub enum ConnectVendor {
-    /// MYOB Business API (AccountRight online). Reads the API secret, then the company-file password.
-    Myob(MyobArgs),
-    /// MYOB Advanced (Acumatica). Reads the client secret.
-    MyobAdvanced(AdvancedArgs),
-    /// Any OAuth 2.0 / OpenID Connect provider.
-    Oidc(OidcArgs),
+fn name_arg() -> Arg {
+    Arg::new("name")
+        .long("name")
+        .default_value("")
+        .hide_default_value(true)
+        .help("A unique name for this connection (letters, digits, '-', '_', '.').")
 }
 
-#[derive(Args)]
-pub struct MyobArgs {
-    /// The API key (client ID).
-    #[arg(long)]
-    pub client_id: String,
-    /// The redirect URI exactly as registered with the key (a loopback one is served by
-    /// Keyport; any other, such as http://desktop, means pasting the landing URL).
-    #[arg(long)]
-    pub redirect_uri: String,
-    /// `CompanyFile` for keys made before 12 March 2025; space-separated `sme-*` scopes after.
-    #[arg(long, default_value = "CompanyFile")]
-    pub scopes: String,
-    /// Company-file user for x-myobapi-cftoken.
-    #[arg(long, default_value = "Administrator")]
-    pub cf_user: Option<String>,
-    #[arg(long, value_name = "VAR")]
-    pub secret_env: Option<String>,
-    #[arg(long, value_name = "VAR")]
-    pub cf_password_env: Option<String>,
-    /// Override https://secure.myob.com (a sandbox or the mock server).
-    #[arg(long)]
-    pub auth_base: Option<String>,
-    /// Override https://api.myob.com.
-    #[arg(long)]
-    pub api_base: Option<String>,
+fn flag(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name).long(name).action(ArgAction::SetTrue).help(help)
 }
 
-#[derive(Args)]
-pub struct AdvancedArgs {
-    /// The instance URL, e.g. https://acme.myobadvanced.com.
-    #[arg(long)]
-    pub instance: String,
-    /// `GUID@Company`, from the Connected Applications form (SM303010).
-    #[arg(long)]
-    pub client_id: String,
-    #[arg(long)]
-    pub redirect_uri: String,
-    /// Default `api offline_access`; add `openid` or `api:concurrent_access` as needed.
-    #[arg(long)]
-    pub scopes: Option<String>,
-    /// Length of the refresh-token chain in days (default 30; 0 when the instance has none).
-    #[arg(long)]
-    pub chain_days: Option<u32>,
-    #[arg(long, value_name = "VAR")]
-    pub secret_env: Option<String>,
-}
-
-#[derive(Args)]
-pub struct OidcArgs {
-    /// The issuer; endpoints come from its discovery document.
-    #[arg(long)]
-    pub issuer: Option<String>,
-    #[arg(long)]
-    pub authorize_url: Option<String>,
-    #[arg(long)]
-    pub token_url: Option<String>,
-    #[arg(long)]
-    pub revocation_url: Option<String>,
-    #[arg(long)]
-    pub client_id: String,
-    /// post (secret in the body), basic (HTTP Basic) or none (public client with PKCE).
-    #[arg(long, default_value = "post")]
-    pub client_auth: String,
-    /// Default: http://127.0.0.1:{free port}/callback.
-    #[arg(long)]
-    pub redirect_uri: Option<String>,
-    #[arg(long, default_value = "openid offline_access")]
-    pub scopes: String,
-    /// An extra authorization parameter, key=value (repeatable), e.g. prompt=consent.
-    #[arg(long)]
-    pub param: Vec<String>,
-    /// An API URL `keyport test` may read with the token.
-    #[arg(long)]
-    pub test_url: Option<String>,
-    #[arg(long, value_name = "VAR")]
-    pub secret_env: Option<String>,
-}
-
-#[derive(Args)]
-pub struct Add {
-    /// exo, xentral, o4, machship or myob-desktop.
-    pub vendor: String,
-    #[arg(long)]
-    pub name: String,
-    /// The API's base URL (Exo API server, Xentral or O4 instance, MachShip or AccountRight API).
-    #[arg(long)]
-    pub base_url: Option<String>,
-    /// The token's last day, YYYY-MM-DD (O4 tokens have one; new Xentral tokens too).
-    #[arg(long)]
-    pub expires: Option<String>,
-    /// O4: the path `keyport test` reads, e.g. /api/orderstatus.
-    #[arg(long)]
-    pub test_path: Option<String>,
-    /// AccountRight desktop: the company file id.
-    #[arg(long)]
-    pub company_file: Option<String>,
-    /// Who or what the token is for (shown in the list).
-    #[arg(long)]
-    pub note: Option<String>,
-    #[arg(long)]
-    pub replace: bool,
-    #[arg(long, value_name = "VAR")]
-    pub token_env: Option<String>,
-    #[arg(long, value_name = "VAR")]
-    pub username_env: Option<String>,
-    #[arg(long, value_name = "VAR")]
-    pub password_env: Option<String>,
-    #[arg(long, value_name = "VAR")]
-    pub key_env: Option<String>,
+fn vendor_command(v: &VendorInfo) -> ClapCommand {
+    let mut about = v.summary.to_owned();
+    if let Some(w) = v.warning {
+        about = format!("{about}\n\n{w}");
+    }
+    let mut cmd = ClapCommand::new(v.id).about(v.label).long_about(about);
+    for f in v.fields {
+        let env_flag = f.slot.is_some() && f.cli.ends_with("-env");
+        let mut help = f.help.to_owned();
+        if env_flag {
+            help = format!("{}: the environment variable that holds it (else a hidden prompt or a line of standard input). {help}", f.label);
+        } else {
+            help = format!("{}. {help}", f.label);
+        }
+        if let Some(d) = f.default {
+            help.push_str(&format!(" [default: {d}]"));
+        }
+        let mut arg = Arg::new(f.key).long(f.cli).help(help);
+        arg = match (env_flag, f.input) {
+            (true, _) => arg.value_name("VAR"),
+            (false, Input::Lines) => arg.action(ArgAction::Append).value_name("KEY=VALUE"),
+            (false, Input::Choice) => {
+                arg.value_parser(f.choices.iter().map(|(k, _)| *k).collect::<Vec<_>>())
+            }
+            (false, Input::Url) => arg.value_name("URL"),
+            (false, Input::Date) => arg.value_name("YYYY-MM-DD"),
+            (false, Input::Number) => arg.value_name("N"),
+            (false, Input::Text) => arg,
+        };
+        cmd = cmd.arg(arg);
+    }
+    cmd
 }

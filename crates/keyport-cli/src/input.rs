@@ -1,7 +1,7 @@
-//! Secrets and pasted URLs from the person or the script: a named environment variable
-//! first, then a hidden prompt on a terminal, else one line of standard input each.
+//! Secrets and pasted URLs from the person or the script: a hidden prompt on a terminal,
+//! else one line of standard input each.
 
-use keyport_engine::{Error, SecretString};
+use keyport_engine::Error;
 use std::io::{BufRead, IsTerminal};
 
 pub struct Input {
@@ -16,53 +16,15 @@ impl Input {
     }
 
     /// `Ok(None)` when nothing was given (an empty line, or end of input).
-    pub fn secret(
-        &mut self,
-        prompt: &str,
-        env: Option<&str>,
-    ) -> Result<Option<SecretString>, Error> {
-        if let Some(var) = env {
-            return match std::env::var(var) {
-                Ok(v) if !v.is_empty() => Ok(Some(v.into())),
-                _ => Err(Error::InvalidInput(format!(
-                    "The environment variable {var} is not set or empty."
-                ))),
-            };
-        }
+    pub fn secret(&mut self, prompt: &str) -> Result<Option<String>, Error> {
         let line = if self.tty {
-            rpassword::prompt_password(format!("{prompt}: ")).map_err(|e| {
-                Error::InvalidInput(format!("Could not read from the terminal: {e}"))
-            })?
+            rpassword::prompt_password(format!("{prompt}: "))
+                .map_err(|e| Error::InvalidInput(format!("Could not read from the terminal: {e}")))?
         } else {
             self.read_line()?
         };
         let line = line.trim_end_matches(['\r', '\n']).to_owned();
-        Ok((!line.is_empty()).then(|| line.into()))
-    }
-
-    pub fn required_secret(
-        &mut self,
-        prompt: &str,
-        env: Option<&str>,
-    ) -> Result<SecretString, Error> {
-        self.secret(prompt, env)?.ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "The {} is required: type it at the prompt, pipe it on standard input, or name an environment variable that holds it.",
-                prompt.to_lowercase()
-            ))
-        })
-    }
-
-    /// Like `secret`, but an empty answer is a valid empty value.
-    pub fn secret_optional(
-        &mut self,
-        prompt: &str,
-        env: Option<&str>,
-    ) -> Result<Option<SecretString>, Error> {
-        match env {
-            Some(var) => Ok(Some(std::env::var(var).unwrap_or_default().into())),
-            None => self.secret(prompt, None),
-        }
+        Ok((!line.is_empty()).then_some(line))
     }
 
     pub fn line(&mut self, prompt: &str) -> Result<String, Error> {

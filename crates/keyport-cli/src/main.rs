@@ -1,338 +1,325 @@
 //! `keyport`: the command line on Keyport's engine. `main` maps errors to documented exit
-//! codes; `run` does the work; secrets come from standard input, a hidden prompt or a
-//! named environment variable, never from arguments (they show in the process list).
+//! codes and words the engine's "what to do" as commands; `run` does the work. Secrets
+//! come from standard input, a hidden prompt or a named environment variable, never from
+//! arguments (they show in the process list).
 
 mod args;
+mod forms;
 mod input;
 
-use args::{Cli, Command, ConnectVendor};
-use clap::Parser;
+use args::Command;
+use clap::{ArgMatches, FromArgMatches};
 use input::Input;
 use keyport_engine::{
-    browser, time, AdvancedSetup, Callback, Cancel, ClientAuth, ConnectRequest, ConnectionView,
-    Error, Keyport, ManualField, ManualRequest, MyobSetup, OidcSetup, PendingConnect, Setup,
-    VendorId, WaitEvent,
+    time, Action, ActionKind, Cancel, ConnectionView, Error, ExposeSecret, Keyport, Kind,
+    Settings, Status, WaitEvent,
 };
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+    let matches = args::command().get_matches();
+    let settings = match Settings::from_vars(|k| std::env::var_os(k)) {
+        Some(s) => s,
+        None => {
+            eprintln!("keyport: No configuration folder was found for this user (no HOME); set KEYPORT_CONFIG_DIR to a folder Keyport may use.");
+            return ExitCode::from(2);
+        }
+    };
+    // The agent answers `keyport token` from memory: no runtime, no keychain.
+    #[cfg(unix)]
+    if let Some(("token", m)) = matches.subcommand() {
+        let name = m.get_one::<String>("name").expect("required");
+        let min_valid = *m.get_one::<i64>("min_valid").expect("defaulted");
+        use keyport_engine::agent::{ask, AgentAnswer};
+        match ask(&settings.config_dir, name, min_valid) {
+            Some(AgentAnswer::Token(t)) => {
+                let mut out = std::io::stdout().lock();
+                return match writeln!(out, "{}", t.expose_secret()) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(_) => ExitCode::from(2),
+                };
+            }
+            Some(AgentAnswer::Failed(code, message)) => {
+                eprintln!("keyport: {message}");
+                return ExitCode::from(code);
+            }
+            None => {}
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the async runtime starts");
+    let kp = Keyport::new(settings);
+    match runtime.block_on(run(&kp, &matches)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("keyport: {e}");
+            for hint in hints(&kp, &e.actions(), &runtime) {
+                eprintln!("  → {hint}");
+            }
             ExitCode::from(e.exit_code())
         }
     }
 }
 
-fn run(cli: Cli) -> Result<ExitCode, Error> {
-    let kp = Keyport::open()?;
+/// The engine's "what to do", worded as commands.
+fn hints(kp: &Keyport, actions: &[Action], rt: &tokio::runtime::Runtime) -> Vec<String> {
+    actions
+        .iter()
+        .filter_map(|a| {
+            let name = a.name.as_deref().unwrap_or("NAME");
+            Some(match a.kind {
+                ActionKind::Reconnect => {
+                    let vendor = a
+                        .name
+                        .as_deref()
+                        .and_then(|n| rt.block_on(kp.view(n)).ok())
+                        .map(|v| v.vendor)
+                        .unwrap_or_else(|| "VENDOR".into());
+                    format!("sign in again: keyport connect {vendor} --name {name} --replace …")
+                }
+                ActionKind::Reissue => format!(
+                    "issue a new token at the vendor, then: keyport set-token {name}"
+                ),
+                ActionKind::Replace => "to replace it, run the same command with --replace".into(),
+                ActionKind::Revoke => format!("to remove it: keyport revoke {name}"),
+                ActionKind::ForceRevoke => {
+                    format!("to remove it here anyway: keyport revoke {name} --force")
+                }
+                ActionKind::UnlockKeychain => {
+                    "unlock the keychain (Passwords and Keys, or log in again), then run the command again".into()
+                }
+                ActionKind::Retry => "run the command again in a minute".into(),
+                ActionKind::List => "see the names: keyport list".into(),
+                ActionKind::FreePort => {
+                    "see which program holds the port: ss -ltnp".into()
+                }
+                ActionKind::MoveMetadataAside => format!(
+                    "move it aside: mv {0} {0}.damaged",
+                    kp.metadata_path().display()
+                ),
+                ActionKind::FixInput => return None,
+            })
+        })
+        .collect()
+}
+
+fn write(r: std::io::Result<()>) -> Result<(), Error> {
+    r.map_err(|e| Error::Unsupported(format!("Keyport could not write its output: {e}")))
+}
+
+async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
     let mut out = std::io::stdout().lock();
-    let w = |r: std::io::Result<()>| {
-        r.map_err(|e| Error::Unsupported(format!("could not write the output: {e}")))
-    };
+    match matches.subcommand() {
+        Some(("connect", m)) => return connect(kp, m, &mut out).await,
+        Some(("add", m)) => {
+            let (vendor, vm) = m.subcommand().expect("a vendor is required");
+            if let Some(w) = Keyport::vendors().iter().find(|v| v.id == vendor).and_then(|v| v.warning) {
+                eprintln!("Note: {w}");
+            }
+            let form = forms::form(vendor, vm, &mut Input::new())?;
+            let v = deferring_signals(kp.add_token(form)).await?;
+            write(writeln!(out, "Added '{}' ({}): {}.", v.name, v.vendor_label, v.status_text))?;
+            for warning in &v.warnings {
+                write(writeln!(out, "Warning: {}", warning.message))?;
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let cli = args::Cli::from_arg_matches(matches).map_err(|e| Error::InvalidInput(e.to_string()))?;
     match cli.command {
         Command::Token { name, min_valid } => {
-            // A running agent (the desktop app, or `keyport agent`) answers from memory.
-            #[cfg(unix)]
-            match keyport_engine::agent::ask(kp.config_dir(), &name, min_valid) {
-                Some(keyport_engine::agent::AgentAnswer::Token(t)) => {
-                    w(writeln!(out, "{}", t.expose()))?;
-                    return Ok(ExitCode::SUCCESS);
-                }
-                Some(keyport_engine::agent::AgentAnswer::Failed(code, message)) => {
-                    eprintln!("keyport: {message}");
-                    return Ok(ExitCode::from(code));
-                }
-                None => {}
-            }
-            let t = kp.token(&name, min_valid)?;
-            w(writeln!(out, "{}", t.expose()))?;
+            let t = deferring_signals(kp.token(&name, min_valid)).await?;
+            write(writeln!(out, "{}", t.expose_secret()))?;
         }
         Command::Headers { name, json } => {
-            let hs = kp.headers(&name)?;
+            let hs = deferring_signals(kp.headers(&name)).await?;
             if json {
                 let map: serde_json::Map<String, serde_json::Value> = hs
                     .iter()
-                    .map(|(k, v)| (k.clone(), v.expose().into()))
+                    .map(|(k, v)| (k.clone(), v.expose_secret().into()))
                     .collect();
-                w(writeln!(out, "{}", serde_json::Value::Object(map)))?;
+                write(writeln!(out, "{}", serde_json::Value::Object(map)))?;
             } else {
                 for (k, v) in hs {
-                    w(writeln!(out, "{k}: {}", v.expose()))?;
+                    write(writeln!(out, "{k}: {}", v.expose_secret()))?;
                 }
             }
         }
         Command::Curl { name, path } => {
-            w(writeln!(
-                out,
-                "{}",
-                kp.curl(&name, path.as_deref())?.expose()
-            ))?;
+            let c = deferring_signals(kp.curl(&name, path.as_deref())).await?;
+            write(writeln!(out, "{}", c.expose_secret()))?;
         }
         Command::List { json } => {
-            let list = kp.list()?;
+            let list = kp.list().await?;
             if json {
                 let s = serde_json::to_string_pretty(&list).expect("views serialise");
-                w(writeln!(out, "{s}"))?;
+                write(writeln!(out, "{s}"))?;
             } else {
-                w(print_table(&mut out, &list))?;
+                write(print_table(&mut out, &list))?;
             }
         }
         Command::Refresh { name } => {
-            let v = kp.refresh(&name)?;
-            w(writeln!(out, "{}: {}", v.name, v.status_text))?;
+            let v = deferring_signals(kp.refresh(&name)).await?;
+            write(writeln!(out, "{}: {}", v.name, v.status_text))?;
         }
         Command::Test { name } => {
-            let r = kp.test(&name)?;
-            w(writeln!(out, "{}", r.summary))?;
+            let r = deferring_signals(kp.test(&name)).await?;
+            write(writeln!(out, "{}", r.summary))?;
             if !r.ok {
                 return Ok(ExitCode::from(1));
             }
         }
         Command::Revoke { name, force } => {
-            let r = kp.revoke(&name, force)?;
+            let r = deferring_signals(kp.revoke(&name, force)).await?;
             for s in &r.vendor_steps {
-                w(writeln!(out, "{s}"))?;
+                write(writeln!(out, "{s}"))?;
             }
             if let Some(steps) = r.manual_steps {
-                w(writeln!(out, "\nAt the vendor: {steps}"))?;
+                write(writeln!(out, "\nAt the vendor: {steps}"))?;
             }
         }
-        Command::Add(a) => {
-            let vendor = VendorId::parse(&a.vendor)?;
-            if vendor.kind() != keyport_engine::Kind::Manual {
-                return Err(Error::InvalidInput(format!(
-                    "{} connects with OAuth: use `keyport connect {}`.",
-                    vendor.label(),
-                    vendor.slug()
-                )));
-            }
-            if let Some(warning) = vendor.add_warning() {
-                eprintln!("Note: {warning}");
-            }
-            let mut input = Input::new();
-            let mut req = ManualRequest {
-                name: a.name,
-                vendor,
-                base_url: a.base_url,
-                expires: a.expires,
-                test_path: a.test_path,
-                company_file: a.company_file,
-                note: a.note,
-                token: None,
-                username: None,
-                password: None,
-                api_key: None,
-                replace: a.replace,
+        Command::SetToken { name, expires, token_env } => {
+            kp.view(&name).await?;
+            let token = match token_env {
+                Some(var) => std::env::var(&var).map_err(|_| {
+                    Error::InvalidInput(format!("The environment variable {var} is not set."))
+                })?,
+                None => Input::new()
+                    .secret(&format!("New token for '{name}'"))?
+                    .ok_or_else(|| Error::InvalidInput("No token was given.".into()))?,
             };
-            for field in vendor.manual_fields() {
-                let (env, slot) = match field {
-                    ManualField::Token => (a.token_env.as_deref(), &mut req.token),
-                    ManualField::Username => (a.username_env.as_deref(), &mut req.username),
-                    ManualField::Password => (a.password_env.as_deref(), &mut req.password),
-                    ManualField::ApiKey => (a.key_env.as_deref(), &mut req.api_key),
-                };
-                *slot = input.secret(field.prompt(vendor), env)?;
-            }
-            let v = kp.add_manual(req)?;
-            w(writeln!(
-                out,
-                "Added '{}' ({}): {}.",
-                v.name, v.vendor_label, v.status_text
-            ))?;
-            for warning in &v.warnings {
-                w(writeln!(out, "Warning: {}", warning.message))?;
-            }
-        }
-        Command::SetToken {
-            name,
-            expires,
-            token_env,
-        } => {
-            let view = kp.view(&name)?;
-            let mut input = Input::new();
-            let token = input
-                .secret(&format!("New token for '{name}'"), token_env.as_deref())?
-                .ok_or_else(|| Error::InvalidInput("No token was given.".into()))?;
-            let v = kp.set_token(&view.name, token, expires)?;
-            w(writeln!(out, "Updated '{}': {}.", v.name, v.status_text))?;
+            let token = keyport_engine::secret(token);
+            let v = deferring_signals(kp.set_token(&name, token, expires.as_deref())).await?;
+            write(writeln!(out, "Updated '{}': {}.", v.name, v.status_text))?;
         }
         Command::Vendors => {
-            for v in VendorId::ALL {
-                let kind = match v.kind() {
-                    keyport_engine::Kind::OAuth => "connect (OAuth)",
-                    keyport_engine::Kind::Manual => "add (admin-issued token)",
+            for v in Keyport::vendors() {
+                let how = match v.kind {
+                    Kind::Oauth => format!("keyport connect {}", v.id),
+                    Kind::Admin => format!("keyport add {}", v.id),
                 };
-                w(writeln!(out, "{:<14} {:<28} {kind}", v.slug(), v.label()))?;
+                write(writeln!(out, "{:<14} {:<28} {how}", v.id, v.label))?;
             }
         }
-        Command::Connect(c) => return connect(&kp, c, &mut out),
         #[cfg(unix)]
         Command::Agent => {
             eprintln!(
                 "Serving tokens on {} (Ctrl-C to stop).",
-                keyport_engine::agent::socket_path(kp.config_dir()).display()
+                keyport_engine::agent::socket_path(&kp.settings().config_dir).display()
             );
-            keyport_engine::agent::serve(&kp)?;
+            // The agent lives on this runtime; it needs the whole Keyport for its tasks.
+            let kp = Arc::new(Keyport::new(kp.settings().clone()));
+            keyport_engine::agent::serve(kp).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn connect(kp: &Keyport, c: args::Connect, out: &mut impl Write) -> Result<ExitCode, Error> {
-    let mut input = Input::new();
-    let window = Duration::from_secs(c.window);
-    let setup = match c.vendor {
-        ConnectVendor::Myob(m) => {
-            let secret = input.required_secret("MYOB API secret", m.secret_env.as_deref())?;
-            let cf_password = input.secret_optional(
-                "Company-file password (empty for none)",
-                m.cf_password_env.as_deref(),
-            )?;
-            Setup::Myob(MyobSetup {
-                client_id: m.client_id,
-                client_secret: secret,
-                redirect_uri: m.redirect_uri,
-                scopes: m.scopes,
-                auth_base: m.auth_base,
-                api_base: m.api_base,
-                cf_username: m.cf_user,
-                cf_password,
-            })
-        }
-        ConnectVendor::MyobAdvanced(a) => {
-            let secret =
-                input.required_secret("MYOB Advanced client secret", a.secret_env.as_deref())?;
-            Setup::Advanced(AdvancedSetup {
-                instance_url: a.instance,
-                client_id: a.client_id,
-                client_secret: secret,
-                redirect_uri: a.redirect_uri,
-                scopes: a.scopes,
-                chain_days: a.chain_days,
-            })
-        }
-        ConnectVendor::Oidc(o) => {
-            let auth = match o.client_auth.as_str() {
-                "post" => ClientAuth::Post,
-                "basic" => ClientAuth::Basic,
-                "none" => ClientAuth::None,
-                other => {
-                    return Err(Error::InvalidInput(format!(
-                        "--client-auth '{other}' is not one of post, basic, none."
-                    )))
+/// Runs `op` with SIGINT, SIGTERM and SIGHUP held until it is done: a refresh whose
+/// rotated token is on its way to the keychain is not cut off by Ctrl-C, `timeout` or a
+/// closing terminal. The signal takes effect right after.
+async fn deferring_signals<T>(op: impl std::future::Future<Output = T>) -> T {
+    static CAUGHT: AtomicI32 = AtomicI32::new(0);
+    #[cfg(unix)]
+    let watchers: Vec<_> = {
+        use tokio::signal::unix::{signal, SignalKind};
+        [
+            (SignalKind::interrupt(), 2),
+            (SignalKind::terminate(), 15),
+            (SignalKind::hangup(), 1),
+        ]
+        .into_iter()
+        .filter_map(|(kind, n)| {
+            let mut s = signal(kind).ok()?;
+            Some(tokio::spawn(async move {
+                if s.recv().await.is_some() {
+                    CAUGHT.store(n, Ordering::SeqCst);
                 }
-            };
-            let secret = if auth == ClientAuth::None {
-                None
-            } else {
-                Some(input.required_secret("Client secret", o.secret_env.as_deref())?)
-            };
-            let extra = o
-                .param
-                .iter()
-                .map(|p| {
-                    p.split_once('=')
-                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                        .ok_or_else(|| {
-                            Error::InvalidInput(format!("--param '{p}' must look like key=value."))
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            Setup::Oidc(OidcSetup {
-                issuer: o.issuer,
-                authorize_url: o.authorize_url,
-                token_url: o.token_url,
-                revocation_url: o.revocation_url,
-                client_id: o.client_id,
-                client_secret: secret,
-                client_auth: auth,
-                redirect_uri: o.redirect_uri,
-                scopes: o.scopes,
-                extra_params: extra,
-                test_url: o.test_url,
-            })
-        }
+            }))
+        })
+        .collect()
     };
-    let mut pending = kp.begin_connect(ConnectRequest {
-        name: c.name,
-        remember_secret: true,
-        replace: c.replace,
-        window,
-        setup,
-    })?;
-    eprintln!("Sign in at {} and allow access:", pending.vendor().label());
+    let out = op.await;
+    #[cfg(unix)]
+    for w in watchers {
+        w.abort();
+    }
+    let n = CAUGHT.load(Ordering::SeqCst);
+    if n != 0 {
+        eprintln!("keyport: stopped by a signal once the work in hand was saved.");
+        std::process::exit(128 + n);
+    }
+    out
+}
+
+async fn connect(kp: &Keyport, m: &ArgMatches, out: &mut impl Write) -> Result<ExitCode, Error> {
+    let (vendor, vm) = m.subcommand().expect("a vendor is required");
+    let mut input = Input::new();
+    let form = forms::form(vendor, vm, &mut input)?;
+    let mut pending = kp.begin_connect(form).await?;
+    eprintln!("Sign in at {} and allow access:", pending.vendor_label());
     eprintln!("  {}", pending.authorize_url());
-    if !c.no_browser {
-        if let Err(e) = browser::open(pending.authorize_url()) {
+    if !m.get_flag("no-browser") {
+        if let Err(e) = kp.open_browser(pending.authorize_url()) {
             eprintln!("{e}");
         }
     }
-    let callback = wait_for_callback(&mut pending, &mut input)?;
-    eprintln!();
-    let view = kp.finish_connect(pending, callback)?;
-    writeln!(
-        out,
-        "Connected '{}' ({}): {}.",
-        view.name, view.vendor_label, view.status_text
-    )
-    .ok();
-    if let Some(account) = &view.account {
-        writeln!(out, "Account: {account}").ok();
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn wait_for_callback(pending: &mut PendingConnect, input: &mut Input) -> Result<Callback, Error> {
-    if !pending.is_loopback() {
+    let callback = if pending.is_loopback() {
+        let tty = std::io::stderr().is_terminal();
+        let target = pending.redirect_uri().to_owned();
+        let cancel = Cancel::new();
+        let on_ctrl_c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_ctrl_c.cancel();
+            }
+        });
+        let on_event = |e: WaitEvent| match e {
+            WaitEvent::Tick(left) if tty => {
+                eprint!(
+                    "\rWaiting for the browser on {target} — {}:{:02} left (Ctrl-C to cancel) ",
+                    left / 60,
+                    left % 60
+                );
+                let _ = std::io::stderr().flush();
+            }
+            WaitEvent::Tick(left) if left % 60 == 0 || left < 10 => {
+                eprintln!("Waiting for the browser: {}:{:02} left", left / 60, left % 60)
+            }
+            WaitEvent::Tick(_) => {}
+            WaitEvent::Ignored(why) => eprintln!("\n{why}"),
+        };
+        pending.wait(&cancel, on_event).await?
+    } else {
         eprintln!(
             "The registered redirect URI ({}) is not on this computer. After you allow access, copy the address the browser lands on and paste it here (within {}).",
             pending.redirect_uri(),
             time::human_span(pending.expires_at() - time::now())
         );
         let line = input.line("Paste the URL you landed on")?;
-        return pending.accept_pasted(&line);
-    }
-    let tty = std::io::stderr().is_terminal();
-    let target = pending.redirect_uri().to_owned();
-    let cancel = Cancel::default();
-    let mut on_event = |e: WaitEvent| match e {
-        WaitEvent::Tick(left) if tty => {
-            eprint!(
-                "\rWaiting for the browser on {} — {}:{:02} left (Ctrl-C to cancel) ",
-                target,
-                left / 60,
-                left % 60
-            );
-            let _ = std::io::stderr().flush();
-        }
-        WaitEvent::Tick(left) if left % 60 == 0 || left < 10 => {
-            eprintln!(
-                "Waiting for the browser: {}:{:02} left",
-                left / 60,
-                left % 60
-            )
-        }
-        WaitEvent::Tick(_) => {}
-        WaitEvent::Ignored(why) => eprintln!("\n{why}"),
+        pending.accept_pasted(&line)?
     };
-    pending.wait(&cancel, &mut on_event)
+    eprintln!();
+    let view = deferring_signals(kp.finish_connect(pending, callback)).await?;
+    write(writeln!(out, "Connected '{}' ({}): {}.", view.name, view.vendor_label, view.status_text))?;
+    if let Some(account) = &view.account {
+        write(writeln!(out, "Account: {account}"))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_table(out: &mut impl Write, list: &[ConnectionView]) -> std::io::Result<()> {
     if list.is_empty() {
-        writeln!(out, "No connections yet. Connect one with `keyport connect myob --name NAME …`, or add an admin-issued token with `keyport add VENDOR --name NAME`.")?;
+        writeln!(out, "No connections yet. Sign in at a vendor with `keyport connect VENDOR --name NAME …`, or add an admin-issued token with `keyport add VENDOR --name NAME`; `keyport vendors` lists them.")?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "{:<20} {:<16} {:<14} {:<10} ACCOUNT",
-        "NAME", "VENDOR", "STATUS", "LEFT"
-    )?;
+    writeln!(out, "{:<20} {:<16} {:<14} {:<10} ACCOUNT", "NAME", "VENDOR", "STATUS", "LEFT")?;
     let now = time::now();
     for v in list {
         let status = serde_json::to_value(v.status)
@@ -347,7 +334,7 @@ fn print_table(out: &mut impl Write, list: &[ConnectionView]) -> std::io::Result
             out,
             "{:<20} {:<16} {:<14} {:<10} {}",
             v.name,
-            v.vendor.slug(),
+            v.vendor,
             status.replace('_', " "),
             left,
             v.account.as_deref().unwrap_or("-")
@@ -355,9 +342,7 @@ fn print_table(out: &mut impl Write, list: &[ConnectionView]) -> std::io::Result
         for warning in &v.warnings {
             writeln!(out, "  ! {}", warning.message)?;
         }
-        if v.status == keyport_engine::Status::NeedsReconnect
-            || v.status == keyport_engine::Status::RefreshFailed
-        {
+        if matches!(v.status, Status::NeedsReconnect | Status::RefreshFailed) {
             writeln!(out, "  ! {}", v.status_text)?;
         }
     }

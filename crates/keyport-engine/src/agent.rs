@@ -27,8 +27,8 @@ use tokio::net::{UnixListener, UnixStream};
 pub const MAX_REQUEST: usize = 256;
 /// A request must arrive whole within this.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(1);
-/// `min_valid` is bounded to a day.
-const MAX_MIN_VALID: i64 = 86_400;
+/// `min_valid` is bounded to a year.
+const MAX_MIN_VALID: i64 = 366 * 86_400;
 
 pub fn socket_path(config_dir: &Path) -> PathBuf {
     config_dir.join("agent.sock")

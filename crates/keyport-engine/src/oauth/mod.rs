@@ -6,9 +6,9 @@ mod discovery;
 mod revocation;
 mod token;
 
-pub(crate) use discovery::{discover, Discovery};
+pub(crate) use discovery::discover;
 pub(crate) use revocation::revoke;
-pub(crate) use token::{parse_token_response, token_request, vendor_error, Op, TokenResponse};
+pub(crate) use token::{token_request, Op, TokenResponse};
 
 use crate::secret::{secret, ExposeSecret, SecretString};
 use crate::storage::metadata::ClientAuth;
