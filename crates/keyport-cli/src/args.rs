@@ -118,8 +118,20 @@ pub fn command() -> ClapCommand {
                 .default_value("300")
                 .help("How long to wait for the browser, in seconds."),
         )
-        .arg(flag("no-browser", "Print the sign-in URL instead of opening a browser.").global(true))
-        .arg(flag("replace", "Replace an existing connection of the same name (reconnect).").global(true))
+        .arg(
+            flag(
+                "no-browser",
+                "Print the sign-in URL instead of opening a browser.",
+            )
+            .global(true),
+        )
+        .arg(
+            flag(
+                "replace",
+                "Replace an existing connection of the same name (reconnect).",
+            )
+            .global(true),
+        )
         .subcommands(per_vendor(Kind::Oauth));
     let add = ClapCommand::new("add")
         .about("Store a token issued in a vendor's admin screen.")
@@ -132,7 +144,13 @@ pub fn command() -> ClapCommand {
                 .global(true)
                 .help("Who or what the token is for (shown in the list)."),
         )
-        .arg(flag("replace", "Replace an existing connection of the same name.").global(true))
+        .arg(
+            flag(
+                "replace",
+                "Replace an existing connection of the same name.",
+            )
+            .global(true),
+        )
         .subcommands(per_vendor(Kind::Admin));
     Cli::command().subcommand(connect).subcommand(add)
 }
@@ -146,7 +164,10 @@ fn name_arg() -> Arg {
 }
 
 fn flag(name: &'static str, help: &'static str) -> Arg {
-    Arg::new(name).long(name).action(ArgAction::SetTrue).help(help)
+    Arg::new(name)
+        .long(name)
+        .action(ArgAction::SetTrue)
+        .help(help)
 }
 
 fn vendor_command(v: &VendorInfo) -> ClapCommand {

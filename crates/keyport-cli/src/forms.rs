@@ -17,7 +17,12 @@ pub fn form(vendor_id: &str, m: &ArgMatches, input: &mut Input) -> Result<Form, 
         name: m.get_one::<String>("name").cloned().unwrap_or_default(),
         replace: m.get_flag("replace"),
         remember_secret: true,
-        note: m.try_get_one::<String>("note").ok().flatten().cloned().unwrap_or_default(),
+        note: m
+            .try_get_one::<String>("note")
+            .ok()
+            .flatten()
+            .cloned()
+            .unwrap_or_default(),
         window: m
             .try_get_one::<u64>("window")
             .ok()
@@ -26,7 +31,11 @@ pub fn form(vendor_id: &str, m: &ArgMatches, input: &mut Input) -> Result<Form, 
         ..Form::default()
     };
     // Plain values first: whether a secret is needed can depend on them.
-    for f in info.fields.iter().filter(|f| f.slot.is_none() || !f.cli.ends_with("-env")) {
+    for f in info
+        .fields
+        .iter()
+        .filter(|f| f.slot.is_none() || !f.cli.ends_with("-env"))
+    {
         let value = if f.input == Kind::Lines {
             m.get_many::<String>(f.key)
                 .map(|v| v.cloned().collect::<Vec<_>>().join("\n"))
@@ -38,10 +47,17 @@ pub fn form(vendor_id: &str, m: &ArgMatches, input: &mut Input) -> Result<Form, 
         }
     }
     let public_client = form.values.get("client_auth").is_some_and(|a| a == "none");
-    for f in info.fields.iter().filter(|f| f.slot.is_some() && f.cli.ends_with("-env")) {
+    for f in info
+        .fields
+        .iter()
+        .filter(|f| f.slot.is_some() && f.cli.ends_with("-env"))
+    {
         let value = match m.get_one::<String>(f.key) {
             Some(var) => Some(std::env::var(var).map_err(|_| {
-                Error::InvalidInput(format!("The environment variable {var} (--{}) is not set.", f.cli))
+                Error::InvalidInput(format!(
+                    "The environment variable {var} (--{}) is not set.",
+                    f.cli
+                ))
             })?),
             None if f.key == "client_secret" && public_client => None,
             None => input.secret(f.label)?,

@@ -18,8 +18,9 @@ impl Input {
     /// `Ok(None)` when nothing was given (an empty line, or end of input).
     pub fn secret(&mut self, prompt: &str) -> Result<Option<String>, Error> {
         let line = if self.tty {
-            rpassword::prompt_password(format!("{prompt}: "))
-                .map_err(|e| Error::InvalidInput(format!("Could not read from the terminal: {e}")))?
+            rpassword::prompt_password(format!("{prompt}: ")).map_err(|e| {
+                Error::InvalidInput(format!("Could not read from the terminal: {e}"))
+            })?
         } else {
             self.read_line()?
         };

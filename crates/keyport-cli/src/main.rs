@@ -11,8 +11,8 @@ use args::Command;
 use clap::{ArgMatches, FromArgMatches};
 use input::Input;
 use keyport_engine::{
-    time, Action, ActionKind, Cancel, ConnectionView, Error, ExposeSecret, Keyport, Kind,
-    Settings, Status, WaitEvent,
+    time, Action, ActionKind, Cancel, ConnectionView, Error, ExposeSecret, Keyport, Kind, Settings,
+    Status, WaitEvent,
 };
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -118,12 +118,20 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
         Some(("connect", m)) => return connect(kp, m, &mut out).await,
         Some(("add", m)) => {
             let (vendor, vm) = m.subcommand().expect("a vendor is required");
-            if let Some(w) = Keyport::vendors().iter().find(|v| v.id == vendor).and_then(|v| v.warning) {
+            if let Some(w) = Keyport::vendors()
+                .iter()
+                .find(|v| v.id == vendor)
+                .and_then(|v| v.warning)
+            {
                 eprintln!("Note: {w}");
             }
             let form = forms::form(vendor, vm, &mut Input::new())?;
             let v = deferring_signals(kp.add_token(form)).await?;
-            write(writeln!(out, "Added '{}' ({}): {}.", v.name, v.vendor_label, v.status_text))?;
+            write(writeln!(
+                out,
+                "Added '{}' ({}): {}.",
+                v.name, v.vendor_label, v.status_text
+            ))?;
             for warning in &v.warnings {
                 write(writeln!(out, "Warning: {}", warning.message))?;
             }
@@ -131,7 +139,8 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
         }
         _ => {}
     }
-    let cli = args::Cli::from_arg_matches(matches).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let cli =
+        args::Cli::from_arg_matches(matches).map_err(|e| Error::InvalidInput(e.to_string()))?;
     match cli.command {
         Command::Token { name, min_valid } => {
             let t = deferring_signals(kp.token(&name, min_valid)).await?;
@@ -184,7 +193,11 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
                 write(writeln!(out, "\nAt the vendor: {steps}"))?;
             }
         }
-        Command::SetToken { name, expires, token_env } => {
+        Command::SetToken {
+            name,
+            expires,
+            token_env,
+        } => {
             kp.view(&name).await?;
             let token = match token_env {
                 Some(var) => std::env::var(&var).map_err(|_| {
@@ -290,7 +303,11 @@ async fn connect(kp: &Keyport, m: &ArgMatches, out: &mut impl Write) -> Result<E
                 let _ = std::io::stderr().flush();
             }
             WaitEvent::Tick(left) if left % 60 == 0 || left < 10 => {
-                eprintln!("Waiting for the browser: {}:{:02} left", left / 60, left % 60)
+                eprintln!(
+                    "Waiting for the browser: {}:{:02} left",
+                    left / 60,
+                    left % 60
+                )
             }
             WaitEvent::Tick(_) => {}
             WaitEvent::Ignored(why) => eprintln!("\n{why}"),
@@ -307,7 +324,11 @@ async fn connect(kp: &Keyport, m: &ArgMatches, out: &mut impl Write) -> Result<E
     };
     eprintln!();
     let view = deferring_signals(kp.finish_connect(pending, callback)).await?;
-    write(writeln!(out, "Connected '{}' ({}): {}.", view.name, view.vendor_label, view.status_text))?;
+    write(writeln!(
+        out,
+        "Connected '{}' ({}): {}.",
+        view.name, view.vendor_label, view.status_text
+    ))?;
     if let Some(account) = &view.account {
         write(writeln!(out, "Account: {account}"))?;
     }
@@ -319,7 +340,11 @@ fn print_table(out: &mut impl Write, list: &[ConnectionView]) -> std::io::Result
         writeln!(out, "No connections yet. Sign in at a vendor with `keyport connect VENDOR --name NAME …`, or add an admin-issued token with `keyport add VENDOR --name NAME`; `keyport vendors` lists them.")?;
         return Ok(());
     }
-    writeln!(out, "{:<20} {:<16} {:<14} {:<10} ACCOUNT", "NAME", "VENDOR", "STATUS", "LEFT")?;
+    writeln!(
+        out,
+        "{:<20} {:<16} {:<14} {:<10} ACCOUNT",
+        "NAME", "VENDOR", "STATUS", "LEFT"
+    )?;
     let now = time::now();
     for v in list {
         let status = serde_json::to_value(v.status)

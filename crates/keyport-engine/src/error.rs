@@ -105,21 +105,8 @@ pub enum Error {
     #[error("The redirect came from issuer '{got}', not '{expected}' (RFC 9207 mix-up protection), so it was refused. Check the provider URL and connect again.")]
     IssuerMismatch { expected: String, got: String },
 
-    #[error("{vendor} refused {op} (HTTP {status}{}). {advice}", .detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
-    Vendor {
-        vendor: &'static str,
-        op: &'static str,
-        status: u16,
-        /// The vendor's `error` and `error_description`, or a short excerpt of its body.
-        detail: Option<String>,
-        /// The OAuth `error` code alone (`invalid_grant`…), when the body had one.
-        oauth_error: Option<String>,
-        advice: String,
-        /// What the person can do; the window shows these as buttons.
-        actions: Vec<ActionKind>,
-        /// The connection it is about, when there is one.
-        name: Option<String>,
-    },
+    #[error("{0}")]
+    Vendor(Box<VendorError>),
 
     #[error("'{name}' needs to be connected again: {reason}. Its tokens were kept until you reconnect or revoke it.")]
     NeedsReconnect {
@@ -145,7 +132,47 @@ pub enum Error {
     Unsupported(String),
 }
 
+/// A vendor refused a request: what it said, what Keyport advises, what can be done.
+#[derive(Debug)]
+pub struct VendorError {
+    pub vendor: &'static str,
+    pub op: &'static str,
+    pub status: u16,
+    /// The vendor's `error` and `error_description`, or a short excerpt of its body.
+    pub detail: Option<String>,
+    /// The OAuth `error` code alone (`invalid_grant`…), when the body had one.
+    pub oauth_error: Option<String>,
+    pub advice: String,
+    /// What the person can do; the window shows these as buttons.
+    pub actions: Vec<ActionKind>,
+    /// The connection it is about, when there is one.
+    pub name: Option<String>,
+}
+
+impl std::fmt::Display for VendorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let detail = self
+            .detail
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        let status = match self.status {
+            0 => String::new(),
+            s => format!(" (HTTP {s}{detail})"),
+        };
+        write!(
+            f,
+            "{} refused {}{status}. {}",
+            self.vendor, self.op, self.advice
+        )
+    }
+}
+
 impl Error {
+    pub(crate) fn vendor(v: VendorError) -> Self {
+        Error::Vendor(Box::new(v))
+    }
+
     /// Stable codes; the window and `--json` output use these names.
     pub fn code(&self) -> &'static str {
         match self {
@@ -162,7 +189,7 @@ impl Error {
             Error::Denied { .. } => "consent_denied",
             Error::StateMismatch => "state_mismatch",
             Error::IssuerMismatch { .. } => "issuer_mismatch",
-            Error::Vendor { .. } => "vendor_error",
+            Error::Vendor(_) => "vendor_error",
             Error::NeedsReconnect { .. } => "needs_reconnect",
             Error::Unreachable { .. } => "unreachable",
             Error::BadResponse { .. } => "bad_response",
@@ -190,9 +217,10 @@ impl Error {
                 let first = if *reissue { A::Reissue } else { A::Reconnect };
                 named(&[first, A::Revoke], name)
             }
-            Error::Vendor { actions, name, .. } => actions
+            Error::Vendor(v) => v
+                .actions
                 .iter()
-                .map(|k| Action::new(*k, name.as_deref()))
+                .map(|k| Action::new(*k, v.name.as_deref()))
                 .collect(),
             Error::Unreachable { .. } | Error::BadResponse { .. } | Error::Store { .. } => {
                 plain(&[A::Retry])
@@ -209,7 +237,7 @@ impl Error {
             Error::NotFound(_) => 3,
             Error::Keychain { .. } | Error::KeychainData { .. } => 4,
             Error::NeedsReconnect { .. } => 5,
-            Error::Vendor { .. } | Error::BadResponse { .. } => 6,
+            Error::Vendor(_) | Error::BadResponse { .. } => 6,
             Error::Unreachable { .. } => 7,
             Error::Denied { .. }
             | Error::Timeout { .. }
@@ -224,8 +252,8 @@ impl Error {
 
     /// Attaches the connection a vendor error is about (for actions such as "revoke anyway").
     pub(crate) fn for_connection(mut self, conn: &str) -> Self {
-        if let Error::Vendor { name, .. } = &mut self {
-            *name = Some(conn.to_owned());
+        if let Error::Vendor(v) = &mut self {
+            v.name = Some(conn.to_owned());
         }
         self
     }

@@ -28,7 +28,7 @@ mod tokens;
 pub mod vendors;
 
 pub use connect::{Callback, Cancel, PendingConnect, WaitEvent, DEFAULT_WINDOW};
-pub use error::{Action, ActionKind, Error, Result};
+pub use error::{Action, ActionKind, Error, Result, VendorError};
 pub use input::Form;
 pub use secret::{masked, secret, ExposeSecret, SecretString};
 pub use settings::Settings;

@@ -3,8 +3,7 @@
 //! Prints medians for: the whole step with an in-memory vault, the same with the real
 //! keychain, and the mock's token round trip alone (so the engine's share can be read off).
 
-use keyport_engine::vault::{KeychainVault, MemoryVault, Vault};
-use keyport_engine::{ConnectRequest, Keyport, MyobSetup, Setup};
+use keyport_engine::{Cancel, Form, Keyport, Settings};
 use keyport_mock::MockServer;
 use serde_json::json;
 use std::io::{Read, Write};
@@ -80,29 +79,45 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn run(kp: &Keyport, mock: &MockServer, port: u16, runs: usize) -> Duration {
+fn settings(dir: std::path::PathBuf, service: String) -> Settings {
+    Settings {
+        config_dir: dir,
+        keychain_service: service,
+        keychain_timeout: Duration::from_secs(30),
+        browser: None,
+    }
+}
+
+fn run(
+    rt: &tokio::runtime::Runtime,
+    kp: &Keyport,
+    mock: &MockServer,
+    port: u16,
+    runs: usize,
+) -> Duration {
     let redirect = format!("http://127.0.0.1:{port}/callback");
     let mut times = Vec::new();
     for i in 0..runs {
         let name = format!("bench-{i}");
-        let mut pending = kp
-            .begin_connect(ConnectRequest {
-                name: name.clone(),
-                remember_secret: false,
-                replace: true,
-                window: Duration::from_secs(60),
-                setup: Setup::Myob(MyobSetup {
-                    client_id: "bench-key".into(),
-                    client_secret: "bench-secret".into(),
-                    redirect_uri: redirect.clone(),
-                    scopes: "CompanyFile".into(),
-                    auth_base: Some(format!("{}/myob/secure", mock.base_url())),
-                    api_base: Some(format!("{}/myob/api", mock.base_url())),
-                    cf_username: None,
-                    cf_password: None,
-                }),
-            })
-            .expect("begin");
+        let base = mock.base_url();
+        let form = Form {
+            vendor: "myob".into(),
+            name: name.clone(),
+            replace: true,
+            window: Some(Duration::from_secs(60)),
+            values: [
+                ("client_id", "bench-key".to_owned()),
+                ("client_secret", "bench-secret".to_owned()),
+                ("redirect_uri", redirect.clone()),
+                ("auth_base", format!("{base}/myob/secure")),
+                ("api_base", format!("{base}/myob/api")),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+            ..Form::default()
+        };
+        let mut pending = rt.block_on(kp.begin_connect(form)).expect("begin");
         let callback = consent(pending.authorize_url(), &mock.base_url());
         let browser = std::thread::spawn(move || {
             let target = callback.trim_start_matches("http://127.0.0.1");
@@ -118,13 +133,16 @@ fn run(kp: &Keyport, mock: &MockServer, port: u16, runs: usize) -> Duration {
             let _ = s.read_to_string(&mut sink);
             t0
         });
-        let cb = pending
-            .wait(&Default::default(), &mut |_| {})
-            .expect("callback");
-        kp.finish_connect(pending, cb).expect("stored");
-        let done = Instant::now();
+        let done = rt.block_on(async {
+            let cb = pending
+                .wait(&Cancel::new(), |_| {})
+                .await
+                .expect("callback");
+            kp.finish_connect(pending, cb).await.expect("stored");
+            Instant::now()
+        });
         times.push(done - browser.join().expect("browser"));
-        let _ = kp.revoke(&name, true);
+        let _ = rt.block_on(kp.revoke(&name, true));
     }
     median(times)
 }
@@ -141,25 +159,23 @@ fn main() {
         .send_json(json!({"vendor":"myob","client_id":"bench-key","client_secret":"bench-secret","redirect_uris":[format!("http://127.0.0.1:{port}/callback")]}))
         .expect("register");
 
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let dir = std::env::temp_dir().join(format!("keyport-bench-{}", std::process::id()));
-    let memory = Keyport::with_vault(
-        dir.join("mem"),
-        Box::new(MemoryVault::default()) as Box<dyn Vault>,
-    );
-    let m = run(&memory, &mock, port, RUNS);
+    let (memory, _vault) = Keyport::in_memory(settings(dir.join("mem"), "memory".into()));
+    let m = run(&rt, &memory, &mock, port, RUNS);
     println!(
         "callback → stored, in-memory vault:   median {:.2} ms over {RUNS} runs",
         m.as_secs_f64() * 1e3
     );
 
-    let keychain = Keyport::with_vault(
+    let keychain = Keyport::new(settings(
         dir.join("kc"),
-        Box::new(KeychainVault::new(format!(
-            "keyport-bench-{}",
-            std::process::id()
-        ))),
-    );
-    let k = run(&keychain, &mock, port, RUNS);
+        format!("keyport-bench-{}", std::process::id()),
+    ));
+    let k = run(&rt, &keychain, &mock, port, RUNS);
     println!(
         "callback → stored, real keychain:     median {:.2} ms over {RUNS} runs",
         k.as_secs_f64() * 1e3

@@ -23,7 +23,7 @@ pub(crate) async fn discover(http: &Http, vendor: &'static str, issuer: &str) ->
     let url = format!("{issuer}/.well-known/openid-configuration");
     let reply = http.request(Method::Get, &url, &[]).await?;
     if !reply.is_success() {
-        return Err(Error::Vendor {
+        return Err(Error::vendor(crate::error::VendorError {
             vendor,
             op: "the discovery request",
             status: reply.status,
@@ -32,7 +32,7 @@ pub(crate) async fn discover(http: &Http, vendor: &'static str, issuer: &str) ->
             advice: format!("Check the URL: Keyport read {url}."),
             actions: vec![crate::error::ActionKind::FixInput],
             name: None,
-        });
+        }));
     }
     parse(vendor, issuer, &reply.body)
 }

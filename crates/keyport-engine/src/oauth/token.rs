@@ -180,7 +180,7 @@ pub(crate) fn vendor_error(vendor: &'static str, op: Op, reply: &Reply) -> Error
         (Op::Revoke, _, _) => ("Nothing was removed. Retry later, or remove it from this computer anyway.", &[A::Retry, A::ForceRevoke]),
         _ => ("Check the app registration and the URLs, then try again.", &[A::FixInput]),
     };
-    Error::Vendor {
+    Error::vendor(crate::error::VendorError {
         vendor,
         op: op.label(),
         status: reply.status,
@@ -189,7 +189,7 @@ pub(crate) fn vendor_error(vendor: &'static str, op: Op, reply: &Reply) -> Error
         advice: advice.to_owned(),
         actions: actions.to_vec(),
         name: None,
-    }
+    })
 }
 
 /// POSTs a token request (`grant_type` and the rest in `params`) and reads the answer.

@@ -115,11 +115,9 @@ impl Keyport {
         .await
         {
             Ok(t) => Ok(t),
-            Err(Error::Vendor {
-                oauth_error: Some(code),
-                detail,
-                ..
-            }) if code == "invalid_grant" => Err(Failure::Rejected(detail.unwrap_or(code))),
+            Err(Error::Vendor(v)) if v.oauth_error.as_deref() == Some("invalid_grant") => Err(
+                Failure::Rejected(v.detail.unwrap_or_else(|| "invalid_grant".into())),
+            ),
             Err(e) => Err(Failure::Other(e)),
         };
         let t = now();

@@ -2,7 +2,7 @@
 //! the refresh and access tokens), then here. When a vendor step fails nothing is removed,
 //! unless forced.
 
-use crate::error::ActionKind;
+use crate::error::{ActionKind, VendorError};
 use crate::http::{excerpt, Method};
 use crate::oauth::{self, Client};
 use crate::secret::ExposeSecret;
@@ -51,7 +51,7 @@ impl Keyport {
                             .oauth()
                             .and_then(|o| o.logout_advice(r.status))
                             .unwrap_or("Retry later, or remove it from this computer anyway.");
-                        failure.get_or_insert(Error::Vendor {
+                        failure.get_or_insert(Error::vendor(VendorError {
                             vendor: label,
                             op: "the logout",
                             status: r.status,
@@ -60,7 +60,7 @@ impl Keyport {
                             advice: advice.to_owned(),
                             actions: vec![ActionKind::Retry, ActionKind::ForceRevoke],
                             name: None,
-                        });
+                        }));
                     }
                     Err(e) => {
                         failure.get_or_insert(e);
@@ -114,22 +114,22 @@ impl Keyport {
 /// A failed vendor step can always be overridden by removing the connection here.
 fn with_force(e: Error) -> Error {
     match e {
-        Error::Vendor { vendor, op, status, detail, oauth_error, advice, mut actions, name } => {
-            if !actions.contains(&ActionKind::ForceRevoke) {
-                actions.push(ActionKind::ForceRevoke);
+        Error::Vendor(mut v) => {
+            if !v.actions.contains(&ActionKind::ForceRevoke) {
+                v.actions.push(ActionKind::ForceRevoke);
             }
-            Error::Vendor { vendor, op, status, detail, oauth_error, advice, actions, name }
+            Error::Vendor(v)
         }
-        Error::Unreachable { url, detail } => Error::Vendor {
+        Error::Unreachable { url, detail } => Error::vendor(VendorError {
             vendor: "The vendor",
             op: "the revocation",
             status: 0,
-            detail: Some(format!("{url} could not be reached: {detail}")),
+            detail: None,
             oauth_error: None,
-            advice: "Nothing was removed. Retry when the network is back, or remove it from this computer anyway.".into(),
+            advice: format!("{url} could not be reached ({detail}). Nothing was removed. Retry when the network is back, or remove it from this computer anyway."),
             actions: vec![ActionKind::Retry, ActionKind::ForceRevoke],
             name: None,
-        },
+        }),
         other => other,
     }
 }
