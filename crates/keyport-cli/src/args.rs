@@ -87,6 +87,16 @@ pub enum Command {
     },
     /// List the vendors Keyport knows.
     Vendors,
+    /// Refreshes in a process of its own, so that a rotated refresh token reaches the
+    /// keychain even when the command that asked is killed (used by the other commands).
+    #[command(hide = true)]
+    RefreshHelper {
+        name: String,
+        #[arg(long)]
+        min_valid: i64,
+        #[arg(long)]
+        force: bool,
+    },
     /// Keep tokens in memory and serve `keyport token` over a user-only socket (the
     /// desktop app does this while it runs).
     #[cfg(unix)]

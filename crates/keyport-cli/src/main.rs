@@ -143,11 +143,30 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
         args::Cli::from_arg_matches(matches).map_err(|e| Error::InvalidInput(e.to_string()))?;
     match cli.command {
         Command::Token { name, min_valid } => {
-            let t = deferring_signals(kp.token(&name, min_valid)).await?;
+            if !kp.is_fresh(&name, min_valid).await? {
+                if let Err(code) = refresh_in_helper(&name, min_valid, false).await? {
+                    return Ok(code);
+                }
+            }
+            let t = kp.token(&name, min_valid).await?;
             write(writeln!(out, "{}", t.expose_secret()))?;
         }
+        Command::RefreshHelper {
+            name,
+            min_valid,
+            force,
+        } => {
+            if force {
+                deferring_signals(kp.refresh(&name)).await?;
+            } else {
+                deferring_signals(kp.token(&name, min_valid)).await?;
+            }
+        }
         Command::Headers { name, json } => {
-            let hs = deferring_signals(kp.headers(&name)).await?;
+            if let Err(code) = ensure_fresh(kp, &name).await? {
+                return Ok(code);
+            }
+            let hs = kp.headers(&name).await?;
             if json {
                 let map: serde_json::Map<String, serde_json::Value> = hs
                     .iter()
@@ -161,7 +180,10 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
             }
         }
         Command::Curl { name, path } => {
-            let c = deferring_signals(kp.curl(&name, path.as_deref())).await?;
+            if let Err(code) = ensure_fresh(kp, &name).await? {
+                return Ok(code);
+            }
+            let c = kp.curl(&name, path.as_deref()).await?;
             write(writeln!(out, "{}", c.expose_secret()))?;
         }
         Command::List { json } => {
@@ -174,11 +196,24 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
             }
         }
         Command::Refresh { name } => {
-            let v = deferring_signals(kp.refresh(&name)).await?;
+            // Checked here so that an admin-issued token gets its sentence, not a helper.
+            let v = kp.view(&name).await?;
+            if v.kind == Kind::Admin {
+                kp.refresh(&name).await?;
+            }
+            if let Err(code) =
+                refresh_in_helper(&name, keyport_engine::DEFAULT_MIN_VALID, true).await?
+            {
+                return Ok(code);
+            }
+            let v = kp.view(&name).await?;
             write(writeln!(out, "{}: {}", v.name, v.status_text))?;
         }
         Command::Test { name } => {
-            let r = deferring_signals(kp.test(&name)).await?;
+            if let Err(code) = ensure_fresh(kp, &name).await? {
+                return Ok(code);
+            }
+            let r = kp.test(&name).await?;
             write(writeln!(out, "{}", r.summary))?;
             if !r.ok {
                 return Ok(ExitCode::from(1));
@@ -232,6 +267,59 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refreshes the token first, in a helper, when it is near expiry.
+async fn ensure_fresh(kp: &Keyport, name: &str) -> Result<Result<(), ExitCode>, Error> {
+    let min_valid = keyport_engine::DEFAULT_MIN_VALID;
+    if kp.is_fresh(name, min_valid).await? {
+        return Ok(Ok(()));
+    }
+    refresh_in_helper(name, min_valid, false).await
+}
+
+/// Runs the refresh in a `keyport refresh-helper` process of its own session: Ctrl-C, a
+/// closing terminal, `timeout` or `kill -9` of this process cannot stop it between the
+/// vendor's answer (which may rotate the refresh token) and the keychain write. The helper
+/// says what went wrong on the shared standard error; its exit code is passed on.
+async fn refresh_in_helper(
+    name: &str,
+    min_valid: i64,
+    force: bool,
+) -> Result<Result<(), ExitCode>, Error> {
+    let exe = std::env::current_exe().map_err(|e| {
+        Error::Unsupported(format!("Keyport could not find its own program ({e})."))
+    })?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args([
+        "refresh-helper",
+        name,
+        "--min-valid",
+        &min_valid.to_string(),
+    ])
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::inherit())
+    .kill_on_drop(false);
+    if force {
+        cmd.arg("--force");
+    }
+    #[cfg(unix)]
+    // SAFETY: setsid is async-signal-safe and touches only the child being started.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let status = cmd.status().await.map_err(|e| {
+        Error::Unsupported(format!("Keyport could not start its refresh helper ({e})."))
+    })?;
+    Ok(match status.code() {
+        Some(0) => Ok(()),
+        Some(code) => Err(ExitCode::from(u8::try_from(code).unwrap_or(1))),
+        None => Err(ExitCode::from(1)),
+    })
 }
 
 /// Runs `op` with SIGINT, SIGTERM and SIGHUP held until it is done: a refresh whose

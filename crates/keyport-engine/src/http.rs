@@ -160,7 +160,7 @@ pub fn basic(user: &str, pass: &str) -> String {
     format!("Basic {}", b64_pair(user, pass))
 }
 
-/// `base64(user:pass)` without the scheme (MYOB's `x-myobapi-cftoken`).
+/// `base64(user:pass)` without the scheme (a company-file token header).
 pub fn b64_pair(user: &str, pass: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
 }

@@ -101,7 +101,7 @@ pub(crate) fn read(vendor: &dyn Vendor, given: &BTreeMap<String, String>) -> Res
 }
 
 fn lower_first(s: &str) -> String {
-    // Keep acronyms ("API key", "MYOB developer key") as they are.
+    // Keep acronyms ("API key", "ERP user") as they are.
     let mut c = s.chars();
     match (c.next(), c.next()) {
         (Some(a), Some(b)) if a.is_uppercase() && b.is_lowercase() => {

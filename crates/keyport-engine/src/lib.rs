@@ -43,6 +43,16 @@ pub use storage::keychain::memory::MemoryVault;
 use storage::keychain::Vault;
 use storage::metadata::Store;
 
+/// Keeps this process out of core dumps and `ptrace` by other processes of the user (as
+/// ssh-agent does): for the long-lived processes that hold tokens in memory.
+pub fn non_dumpable() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(PR_SET_DUMPABLE, 0) only changes this process's dumpable flag.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
 /// Refresh when the access token has less than this many seconds left.
 pub const DEFAULT_MIN_VALID: i64 = 60;
 

@@ -91,7 +91,15 @@ impl Listener {
         loop {
             let (res, i, _) = futures_select_all(&mut accepts).await;
             accepts[i] = Box::pin(self.sockets[i].accept());
-            let Ok((stream, _)) = res else { continue };
+            let stream = match res {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors or a reset before accept: back off a moment
+                // rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            };
             while tasks.try_join_next().is_some() {}
             order.retain(|h| !h.is_finished());
             if order.len() >= MAX_CONNECTIONS {

@@ -77,7 +77,7 @@ impl PendingConnect {
         self.vendor.label()
     }
 
-    /// False when the registered redirect URI is not on this computer (MYOB's
+    /// False when the registered redirect URI is not on this computer (such as
     /// `http://desktop`): the person pastes the URL they landed on instead.
     pub fn is_loopback(&self) -> bool {
         self.listener.is_some()

@@ -94,7 +94,7 @@ pub(crate) enum Target {
         port: u16,
         path: String,
     },
-    /// Another host (MYOB's `http://desktop`): the person pastes the URL they land on.
+    /// Another host (e.g. `http://desktop`): the person pastes the URL they land on.
     Paste,
 }
 

@@ -1,5 +1,5 @@
 //! The token endpoint: the code exchange and refresh, the response read with care
-//! (`expires_in` as a number or a string, as MYOB sends it), and a vendor's error body
+//! (`expires_in` as a number, or as a string as some vendors send it), and a vendor's error body
 //! turned into advice.
 
 use super::Client;
@@ -11,7 +11,7 @@ use crate::{Error, Result};
 use base64::Engine as _;
 use serde::Deserialize;
 
-/// `expires_in` as MYOB sends it ("1200") or as RFC 6749 says (1200).
+/// `expires_in` as RFC 6749 says (1200) or as a string ("1200"), as some vendors send it.
 fn de_expires_in<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -217,8 +217,8 @@ mod tests {
 
     #[test]
     fn expires_in_is_read_as_string_or_number() {
-        let myob = r#"{"access_token":"a","token_type":"bearer","expires_in":"1200","refresh_token":"r","scope":"CompanyFile","user":{"uid":"u","username":"x@y"}}"#;
-        let t = parse_token_response("MYOB", myob).expect("myob shape");
+        let string_shaped = r#"{"access_token":"a","token_type":"bearer","expires_in":"1200","refresh_token":"r","scope":"CompanyFile","user":{"uid":"u","username":"x@y"}}"#;
+        let t = parse_token_response("Acme", string_shaped).expect("string shape");
         assert_eq!(t.expires_in, Some(1200));
         assert_eq!(t.extras.user.and_then(|u| u.1).as_deref(), Some("x@y"));
         let std = r#"{"access_token":"a","token_type":"Bearer","expires_in":3600}"#;
@@ -250,7 +250,7 @@ mod tests {
             status: 400,
             body: r#"{"error":"invalid_grant","error_description":"code expired"}"#.into(),
         };
-        let msg = vendor_error("MYOB", Op::Exchange, &r).to_string();
+        let msg = vendor_error("Acme", Op::Exchange, &r).to_string();
         assert!(
             msg.contains("HTTP 400: invalid_grant: code expired"),
             "{msg}"
@@ -260,7 +260,7 @@ mod tests {
             status: 502,
             body: "<html>Bad gateway</html>".into(),
         };
-        assert!(vendor_error("MYOB", Op::Refresh, &r)
+        assert!(vendor_error("Acme", Op::Refresh, &r)
             .to_string()
             .contains("kept the tokens"));
         let r = Reply {
@@ -268,7 +268,7 @@ mod tests {
             body: r#"{"error":"invalid_request","error_description":"redirect_uri mismatch"}"#
                 .into(),
         };
-        assert!(vendor_error("MYOB", Op::Exchange, &r)
+        assert!(vendor_error("Acme", Op::Exchange, &r)
             .to_string()
             .contains("trailing '/'"));
         let evil = format!(

@@ -199,9 +199,16 @@ impl Store {
         super::ensure_private_dir(&self.dir.join("locks"))
     }
 
-    /// Reads the whole file; a missing file is an empty store.
+    /// Reads the whole file; a missing file is an empty store. A link in its place is
+    /// refused: the file is Keyport's own, in the user's private folder.
     pub fn load(&self) -> Result<StoreData> {
         let path = self.path();
+        if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::StoreData {
+                path,
+                detail: "it is a link; Keyport reads and replaces only its own plain file. Remove the link and put the file itself there".into(),
+            });
+        }
         match fs::read(&path) {
             Ok(bytes) => parse(&path, &bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(StoreData {
@@ -228,6 +235,7 @@ impl Store {
     pub fn update<T>(&self, f: impl FnOnce(&mut StoreData) -> Result<T>) -> Result<T> {
         self.ensure_dir()?;
         let _lock = FileLock::acquire(&self.dir.join("store.lock"))?;
+        self.sweep_temp_files();
         let mut data = self.load()?;
         let out = f(&mut data)?;
         self.write(&data)?;
@@ -258,6 +266,21 @@ impl Store {
         self.ensure_dir()?;
         let path = self.dir.join("locks").join(format!("{name}.lock"));
         FileLock::acquire_async(path).await
+    }
+
+    /// Temp files left by a writer that was killed before its rename. Only called under
+    /// the store lock, so no live writer's file is among them.
+    fn sweep_temp_files(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".connections.json.") && name.ends_with(".tmp") {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 
     fn write(&self, data: &StoreData) -> Result<()> {
@@ -341,7 +364,7 @@ mod tests {
     pub(crate) fn conn(name: &str) -> Connection {
         Connection {
             name: name.into(),
-            vendor: "xentral".into(),
+            vendor: "acme".into(),
             created_at: 1,
             health: Health::Ok,
             oauth: None,
@@ -400,7 +423,7 @@ mod tests {
         store.ensure_dir().expect("dir");
         fs::write(
             store.path(),
-            r#"{"version":1,"future":{"x":1},"connections":[{"name":"a","vendor":"xentral","created_at":1,"colour":"blue"}]}"#,
+            r#"{"version":1,"future":{"x":1},"connections":[{"name":"a","vendor":"acme","created_at":1,"colour":"blue"}]}"#,
         )
         .expect("seed");
         store
@@ -418,8 +441,39 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
+    fn a_linked_metadata_file_is_refused_and_stale_temp_files_are_swept() {
+        let dir = dir("links");
+        let store = Store::new(&dir);
+        store.ensure_dir().expect("dir");
+        let elsewhere = dir.join("elsewhere.json");
+        fs::write(&elsewhere, r#"{"version":1}"#).expect("target");
+        std::os::unix::fs::symlink(&elsewhere, store.path()).expect("link");
+        let e = store.load().unwrap_err();
+        assert!(e.to_string().contains("it is a link"), "{e}");
+        assert!(
+            store.update(|_| Ok(())).is_err(),
+            "and never written through"
+        );
+        assert!(fs::symlink_metadata(store.path())
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        fs::remove_file(store.path()).expect("unlink");
+        fs::write(dir.join(".connections.json.999.x.tmp"), b"{").expect("stale");
+        store.update(|_| Ok(())).expect("write");
+        let left = fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .count();
+        assert_eq!(left, 0, "stale temp files are swept under the lock");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn names_are_checked() {
-        assert!(validate_name("myob-prod_1.2").is_ok());
+        assert!(validate_name("erp-prod_1.2").is_ok());
         for bad in [
             "",
             "../x",

@@ -36,6 +36,28 @@ impl Keyport {
             .map(|(_, c)| ConnectionView::of(&c))
     }
 
+    /// Whether the stored token is good for `min_valid` more seconds (metadata only).
+    pub async fn is_fresh(&self, name: &str, min_valid: i64) -> Result<bool> {
+        Ok(fresh(&self.store.get(name)?, min_valid))
+    }
+
+    /// The stored token when it is good for `min_valid` more seconds, without refreshing:
+    /// a caller that wants the refresh done elsewhere (a helper that outlives it) asks this
+    /// first.
+    pub async fn fresh_token(&self, name: &str, min_valid: i64) -> Result<Option<SecretString>> {
+        let conn = self.store.get(name)?;
+        if !fresh(&conn, min_valid) {
+            return Ok(None);
+        }
+        Ok(self
+            .vault
+            .session()
+            .await?
+            .secrets(name)
+            .await?
+            .access_token)
+    }
+
     pub(crate) async fn refresh_inner(
         &self,
         name: &str,
@@ -170,11 +192,17 @@ impl Keyport {
             next.refresh_token = Some(r.clone());
         }
         let mut last = None;
+        let started = std::time::Instant::now();
         for wait in [0u64, 200, 1000] {
             tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
             match session.save(name, &next).await {
                 Ok(()) => return Ok(()),
                 Err(e) => last = Some(e),
+            }
+            // A keychain that used its whole timeout (locked, its unlock prompt not
+            // answered) is not waited for again.
+            if started.elapsed() >= self.settings.keychain_timeout {
+                break;
             }
         }
         let e = last.expect("three attempts were made");
