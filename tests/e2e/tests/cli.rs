@@ -844,3 +844,80 @@ fn the_agent_serves_tokens_from_memory_and_follows_other_processes() {
     let _ = agent.kill();
     let _ = agent.wait();
 }
+
+// ---------- interruption ----------
+
+/// `kill -9`, SIGTERM, SIGINT and SIGHUP at random moments of rotating refreshes (MYOB
+/// Advanced rotates its refresh tokens): after each, the refresh token Keyport kept must
+/// still be the live one. The refresh runs in a helper of its own session, so the killed
+/// command cannot take a rotated token with it. `scripts/reliability.sh` runs more trials.
+#[test]
+fn interrupted_refreshes_lose_no_rotated_token() {
+    let trials: usize = std::env::var("KEYPORT_KILL_TRIALS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(24);
+    let World {
+        env,
+        mock,
+        chromium,
+        port,
+    } = world("interrupt");
+    advanced_client(&mock, port);
+    ok(approve(
+        &env,
+        &chromium,
+        connect_advanced(&env, &mock, "adv", port, &[]),
+    ));
+    let lock = env.keyport_config_dir().join("locks").join("adv.lock");
+    let signals = ["KILL", "TERM", "INT", "HUP"];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut lost = Vec::new();
+    for trial in 0..trials {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_millis(seed % 60);
+        let signal = signals[trial % signals.len()];
+        let args: &[&str] = if trial % 2 == 0 {
+            &["token", "adv", "--min-valid", "999999"]
+        } else {
+            &["refresh", "adv"]
+        };
+        let mut child = env
+            .keyport()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(delay);
+        let _ = Command::new("kill")
+            .args(["-s", signal, &child.id().to_string()])
+            .status();
+        let _ = child.wait();
+        // A refresh in flight (in its helper) finishes under the connection's lock.
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock)
+            .expect("lock file");
+        f.lock().expect("lock");
+        drop(f);
+        let check = env.keyport().args(["refresh", "adv"]).run();
+        if !check.status.success() {
+            lost.push(format!(
+                "trial {trial} ({signal} after {delay:?}): {}",
+                err(&check)
+            ));
+            break;
+        }
+    }
+    assert!(lost.is_empty(), "rotated refresh tokens lost: {lost:?}");
+    assert!(
+        num(&stats(&mock), "refreshes") >= trials as u64,
+        "every trial's check refreshed for real"
+    );
+}
