@@ -17,7 +17,7 @@ const COMMANDS: &[&str] = &[
     "refresh",
     "test",
     "revoke",
-    "add_manual",
+    "add_token",
 ];
 
 fn main() {

@@ -1,57 +1,52 @@
-//! Work the app does on its own: refresh OAuth tokens before they expire (the engine makes
-//! it single-flight across processes with a file lock, so the CLI and the window never
-//! both spend a rotating refresh token), show one desktop notification per expiry
-//! warning, and tell the window when the metadata file changed (a CLI `connect`,
-//! `refresh` or `revoke` shows up without a restart), and serve `keyport token` from memory
-//! over the agent socket.
+//! Work the app does on its own, as tasks on the async runtime: refresh OAuth tokens
+//! before they expire (the engine makes it single-flight across processes with a file
+//! lock, so the CLI and the window never both spend a rotating refresh token), show one
+//! desktop notification per expiry warning, tell the window when the metadata file
+//! changed (a CLI `connect`, `refresh` or `revoke` shows up without a restart), and serve
+//! `keyport token` from memory over the agent socket.
 
-use keyport_engine::{ConnectionView, Keyport, Kind, Status};
-use std::path::Path;
+use keyport_engine::{ConnectionView, Keyport, Kind, Status, Warning};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tauri::{AppHandle, Emitter, Runtime};
 use tauri_plugin_notification::NotificationExt;
+use tokio::time::{interval, sleep, MissedTickBehavior};
 
 /// How often the refresher looks at the connections.
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
 /// Refresh when the access token has less than this left (seconds).
 const REFRESH_AHEAD: i64 = 300;
 /// How often the metadata file is checked for changes.
-const WATCH_EVERY: Duration = Duration::from_millis(1000);
+const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 pub fn spawn<R: Runtime>(app: AppHandle<R>, kp: Arc<Keyport>) {
-    let (app2, kp2) = (app.clone(), kp.clone());
-    let _ = std::thread::Builder::new()
-        .name("refresher".into())
-        .spawn(move || {
-            // Let the window draw its list first.
-            std::thread::sleep(Duration::from_secs(2));
-            loop {
-                tend(&app2, &kp2);
-                std::thread::sleep(REFRESH_EVERY);
-            }
-        });
+    tauri::async_runtime::spawn(refresher(app.clone(), kp.clone()));
+    tauri::async_runtime::spawn(watch(app, kp.metadata_path()));
     #[cfg(unix)]
-    {
-        let kp3 = kp.clone();
-        let _ = std::thread::Builder::new()
-            .name("agent".into())
-            .spawn(move || {
-                // While the window is open, `keyport token` is answered from memory. A second
-                // agent (another `keyport agent`) keeps serving; this one steps aside.
-                if let Err(e) = keyport_engine::agent::serve(&kp3) {
-                    eprintln!("keyport-app: the token agent did not start: {e}");
-                }
-            });
+    tauri::async_runtime::spawn(async move {
+        // While the window is open, `keyport token` is answered from memory. Another agent
+        // (a `keyport agent`) that already serves keeps serving; this one steps aside.
+        if let Err(e) = keyport_engine::agent::serve(kp).await {
+            eprintln!("keyport-app: the token agent did not start: {e}");
+        }
+    });
+}
+
+async fn refresher<R: Runtime>(app: AppHandle<R>, kp: Arc<Keyport>) {
+    // Let the window draw its list first.
+    sleep(Duration::from_secs(2)).await;
+    let mut every = interval(REFRESH_EVERY);
+    every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        tend(&app, &kp).await;
     }
-    let _ = std::thread::Builder::new()
-        .name("store-watch".into())
-        .spawn(move || watch(&app, &kp.metadata_path()));
 }
 
 /// Whether the refresher should renew this connection now.
 pub fn due(v: &ConnectionView, now: i64) -> bool {
-    v.kind == Kind::OAuth
+    v.kind == Kind::Oauth
         && v.can_refresh
         && matches!(
             v.status,
@@ -60,46 +55,47 @@ pub fn due(v: &ConnectionView, now: i64) -> bool {
         && v.expires_at.is_some_and(|e| e - now < REFRESH_AHEAD)
 }
 
-fn tend<R: Runtime>(app: &AppHandle<R>, kp: &Keyport) {
-    let Ok(list) = kp.list() else { return };
+async fn tend<R: Runtime>(app: &AppHandle<R>, kp: &Keyport) {
+    let Ok(list) = kp.list().await else { return };
     let now = keyport_engine::time::now();
     let mut changed = false;
     for v in &list {
         if due(v, now) {
             // A failure is recorded in the connection's health by the engine and shows
             // in the list as "refresh failed" / "needs reconnect".
-            let _ = kp.token(&v.name, REFRESH_AHEAD);
+            let _ = kp.token(&v.name, REFRESH_AHEAD).await;
             changed = true;
         }
-        notify_warnings(app, kp, v);
+        for w in unseen(kp, v).await {
+            let shown = app
+                .notification()
+                .builder()
+                .title(format!("Keyport: {}", v.name))
+                .body(&w.message)
+                .show();
+            if shown.is_ok() {
+                let _ = kp.mark_notified(&v.name, w.key).await;
+            }
+        }
     }
     if changed {
         let _ = app.emit("connections-changed", ());
     }
 }
 
-/// One notification per warning key (`7d`, `1d`, `expired`) per connection, ever.
-fn notify_warnings<R: Runtime>(app: &AppHandle<R>, kp: &Keyport, v: &ConnectionView) {
+/// The warnings of `v` not shown yet: one notification per warning key (`7d`, `1d`,
+/// `expired`) per connection, ever.
+async fn unseen<'v>(kp: &Keyport, v: &'v ConnectionView) -> Vec<&'v Warning> {
     if v.warnings.is_empty() {
-        return;
+        return Vec::new();
     }
-    let Ok(seen) = kp.notified(&v.name) else {
-        return;
+    let Ok(seen) = kp.notified(&v.name).await else {
+        return Vec::new();
     };
-    for w in &v.warnings {
-        if seen.iter().any(|k| k == w.key) {
-            continue;
-        }
-        let shown = app
-            .notification()
-            .builder()
-            .title(format!("Keyport: {}", v.name))
-            .body(&w.message)
-            .show();
-        if shown.is_ok() {
-            let _ = kp.mark_notified(&v.name, w.key);
-        }
-    }
+    v.warnings
+        .iter()
+        .filter(|w| !seen.iter().any(|k| k == w.key))
+        .collect()
 }
 
 fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
@@ -107,11 +103,13 @@ fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
     Some((m.modified().ok()?, m.len()))
 }
 
-fn watch<R: Runtime>(app: &AppHandle<R>, path: &Path) {
-    let mut last = stamp(path);
+async fn watch<R: Runtime>(app: AppHandle<R>, path: PathBuf) {
+    let mut last = stamp(&path);
+    let mut every = interval(WATCH_EVERY);
+    every.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        std::thread::sleep(WATCH_EVERY);
-        let now = stamp(path);
+        every.tick().await;
+        let now = stamp(&path);
         if now != last {
             last = now;
             let _ = app.emit("connections-changed", ());
@@ -122,37 +120,68 @@ fn watch<R: Runtime>(app: &AppHandle<R>, path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use keyport_engine::vendors::Input;
+    use keyport_engine::{Form, Settings};
 
-    /// A real view (of an admin-issued O4 token); tests adjust the fields `due` reads.
-    fn sample() -> ConnectionView {
-        use keyport_engine::vault::MemoryVault;
-        let dir = std::env::temp_dir().join(format!("keyport-app-bg-{}", std::process::id()));
-        let kp = Keyport::with_vault(&dir, Box::new(MemoryVault::default()));
-        let v = kp
-            .add_manual(keyport_engine::ManualRequest {
-                name: "sample".into(),
-                vendor: keyport_engine::VendorId::O4,
-                base_url: Some("https://o4.example.com".into()),
-                expires: None,
-                test_path: None,
-                company_file: None,
-                note: None,
-                token: Some("t".into()),
-                username: None,
-                password: None,
-                api_key: None,
-                replace: true,
-            })
-            .unwrap();
-        let _ = std::fs::remove_dir_all(dir);
-        v
+    /// An engine with an in-memory vault over a throwaway folder.
+    fn keyport(tag: &str) -> (Keyport, PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "keyport-app-{tag}-{}-{}",
+            std::process::id(),
+            keyport_engine::time::now()
+        ));
+        let d = dir.clone();
+        let settings = Settings::from_vars(move |k| {
+            (k == "KEYPORT_CONFIG_DIR").then(|| d.clone().into_os_string())
+        })
+        .expect("settings");
+        (Keyport::in_memory(settings).0, dir)
     }
 
-    #[test]
-    fn only_healthy_refreshable_oauth_tokens_near_expiry_are_due() {
+    /// A real view: an admin-issued token of the first vendor whose form takes plain
+    /// values (the shell knows no vendor), expiring in three days when it has a date.
+    async fn sample(kp: &Keyport) -> ConnectionView {
+        let in_3_days = keyport_engine::time::format_utc(keyport_engine::time::now() + 3 * 86_400);
+        for v in Keyport::vendors()
+            .into_iter()
+            .filter(|v| v.kind == Kind::Admin)
+        {
+            let values = v
+                .fields
+                .iter()
+                .filter(|f| (f.required && f.default.is_none()) || f.input == Input::Date)
+                .map(|f| {
+                    let value = match f.input {
+                        Input::Url => "https://erp.example.com".to_owned(),
+                        Input::Number => "1".to_owned(),
+                        Input::Date => in_3_days[..10].to_owned(),
+                        Input::Choice => f.choices[0].0.to_owned(),
+                        _ => "sample-value-0123456789".to_owned(),
+                    };
+                    (f.key.to_owned(), value)
+                })
+                .collect();
+            let form = Form {
+                vendor: v.id.to_owned(),
+                name: "sample".into(),
+                values,
+                ..Form::default()
+            };
+            if let Ok(view) = kp.add_token(form).await {
+                return view;
+            }
+        }
+        panic!("no vendor with admin-issued tokens took plain values");
+    }
+
+    #[tokio::test]
+    async fn only_healthy_refreshable_oauth_tokens_near_expiry_are_due() {
+        let (kp, dir) = keyport("due");
+        let admin = sample(&kp).await;
+        let _ = std::fs::remove_dir_all(dir);
         let now = 1_000_000;
-        let mut oauth = sample();
-        oauth.kind = Kind::OAuth;
+        let mut oauth = admin.clone();
+        oauth.kind = Kind::Oauth;
         oauth.can_refresh = true;
         oauth.status = Status::Valid;
         oauth.expires_at = Some(now + 120);
@@ -167,8 +196,36 @@ mod tests {
         oauth.status = Status::Valid;
         oauth.can_refresh = false;
         assert!(!due(&oauth, now), "no refresh token");
-        let mut manual = sample();
-        manual.expires_at = Some(now + 10);
-        assert!(!due(&manual, now), "admin-issued tokens are not refreshed");
+        let mut admin = admin;
+        admin.expires_at = Some(now + 10);
+        assert!(!due(&admin, now), "admin-issued tokens are not refreshed");
+    }
+
+    #[tokio::test]
+    async fn a_warning_is_notified_once() {
+        let (kp, dir) = keyport("warn");
+        let v = sample(&kp).await;
+        assert!(v.expires_at.is_some(), "the sample expires in three days");
+        let keys: Vec<_> = unseen(&kp, &v).await.iter().map(|w| w.key).collect();
+        assert_eq!(keys, ["7d"], "{:?}", v.warnings);
+        kp.mark_notified(&v.name, "7d").await.unwrap();
+        assert!(unseen(&kp, &v).await.is_empty(), "shown once, ever");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_changed_file_changes_its_stamp() {
+        let path = std::env::temp_dir().join(format!("keyport-app-stamp-{}", std::process::id()));
+        assert_eq!(stamp(&path), None);
+        std::fs::write(&path, "{}").unwrap();
+        let first = stamp(&path);
+        assert!(first.is_some());
+        std::fs::write(&path, "{\"connections\":[]}").unwrap();
+        assert_ne!(
+            stamp(&path),
+            first,
+            "a write that changes the length is seen"
+        );
+        let _ = std::fs::remove_file(path);
     }
 }

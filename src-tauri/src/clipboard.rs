@@ -3,7 +3,7 @@
 //! the clipboard still holds what Keyport put there.
 
 use crate::error::{CmdResult, CommandError};
-use keyport_engine::SecretString;
+use keyport_engine::{ExposeSecret, SecretString};
 use serde::Serialize;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -44,7 +44,7 @@ fn fingerprint(s: &str) -> u64 {
 }
 
 impl ClipGuard {
-    /// Puts `secret` on the clipboard and schedules its removal. Call off the main thread.
+    /// Puts `secret` on the clipboard and schedules its removal.
     pub fn copy<R: Runtime>(
         &self,
         app: &AppHandle<R>,
@@ -52,35 +52,27 @@ impl ClipGuard {
         secret: SecretString,
         preview: String,
     ) -> CmdResult<Copied> {
-        let clipboard = app.clipboard();
-        clipboard
-            .write_secret(secret.expose())
+        app.clipboard()
+            .write_secret(secret.expose_secret())
             .map_err(|e| CommandError::new("clipboard", format!("Keyport could not write to the clipboard ({e}). Check that a desktop session is running, then try again.")))?;
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let mark = fingerprint(secret.expose());
+        let mark = fingerprint(secret.expose_secret());
         drop(secret);
         let secs = clear_secs();
         let (app, latest) = (app.clone(), self.generation.clone());
-        std::thread::Builder::new()
-            .name("clipboard-clear".into())
-            .spawn(move || {
-                std::thread::sleep(Duration::from_secs(secs));
-                if latest.load(Ordering::SeqCst) != generation {
-                    return; // a newer copy owns the clipboard now
-                }
-                let clipboard = app.clipboard();
-                let still_ours = clipboard
-                    .read_text()
-                    .is_ok_and(|now| fingerprint(&now) == mark);
-                if still_ours {
-                    let _ = clipboard.clear();
-                }
-            })
-            .map_err(|e| {
-                CommandError::internal(format!(
-                    "Keyport could not schedule clearing the clipboard ({e}); clear it yourself."
-                ))
-            })?;
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            if latest.load(Ordering::SeqCst) != generation {
+                return; // a newer copy owns the clipboard now
+            }
+            let clipboard = app.clipboard();
+            let still_ours = clipboard
+                .read_text()
+                .is_ok_and(|now| fingerprint(&now) == mark);
+            if still_ours {
+                let _ = clipboard.clear();
+            }
+        });
         Ok(Copied {
             what,
             preview,

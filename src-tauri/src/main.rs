@@ -11,7 +11,7 @@ mod connect;
 mod error;
 
 use error::{CmdResult, CommandError};
-use keyport_engine::Keyport;
+use keyport_engine::{Keyport, Settings};
 use std::sync::Arc;
 use tauri::Manager;
 
@@ -37,7 +37,15 @@ fn main() {
     if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
-    let keyport = Keyport::open().map(Arc::new).map_err(CommandError::from);
+    // Read once, here; the engine itself reads no environment.
+    let keyport = Settings::from_vars(|k| std::env::var_os(k))
+        .map(|settings| Arc::new(Keyport::new(settings)))
+        .ok_or_else(|| {
+            CommandError::new(
+                "no_home",
+                "Keyport could not find your home folder (HOME is not set), so it has nowhere to keep its list of connections. Set HOME, or KEYPORT_CONFIG_DIR to a folder of your own, and open Keyport again.",
+            )
+        });
     let app = tauri::Builder::default()
         // First, so a second launch hands over to the running window before doing anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -68,7 +76,7 @@ fn main() {
             commands::refresh,
             commands::test,
             commands::revoke,
-            commands::add_manual,
+            commands::add_token,
         ])
         .setup(move |app| {
             if let Ok(kp) = &keyport {

@@ -228,3 +228,77 @@ mod tests {
         assert_eq!(parse("token ../x 60"), None, "names are checked");
     }
 }
+
+#[cfg(test)]
+mod serve_tests {
+    use super::*;
+    use crate::tests::{form, world};
+    use std::io::{Read, Write};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn abuse_is_answered_or_refused_within_a_second_while_others_are_served() {
+        let w = world();
+        let base = format!("{}/machship/apiv2", w.mock.base_url());
+        w.kp.add_token(form(
+            "machship",
+            "m",
+            &[("token", "machship-token-0123456789"), ("base_url", &base)],
+        ))
+        .await
+        .expect("added");
+        tokio::spawn(serve(w.kp.clone()));
+        let dir = w.dir.clone();
+        let sock = socket_path(&dir);
+        for _ in 0..100 {
+            if sock.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let answers = tokio::task::spawn_blocking(move || {
+            let sock = socket_path(&dir);
+            // 300 idle connections and a client trickling a byte at a time.
+            let idle: Vec<_> = (0..300)
+                .filter_map(|_| std::os::unix::net::UnixStream::connect(&sock).ok())
+                .collect();
+            let mut trickle = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+            trickle.write_all(b"tok").unwrap();
+            let t0 = std::time::Instant::now();
+            let served = ask(&dir, "m", 60);
+            let took = t0.elapsed();
+            // A huge request line is cut off at the cap with an answer, not buffered.
+            let mut big = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+            big.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let _ = big.write_all(&vec![b'x'; 1 << 20]);
+            let mut reply = String::new();
+            let _ = big.read_to_string(&mut reply);
+            // Not UTF-8, and a negative min_valid: answered, refused.
+            let mut odd = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+            odd.write_all(b"token \xff\xfe 60\n").unwrap();
+            let mut odd_reply = String::new();
+            let _ = odd.read_to_string(&mut odd_reply);
+            let mut neg = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+            neg.write_all(b"token m -5\n").unwrap();
+            let mut neg_reply = String::new();
+            let _ = neg.read_to_string(&mut neg_reply);
+            drop(idle);
+            (served, took, reply, odd_reply, neg_reply)
+        })
+        .await
+        .unwrap();
+        let (served, took, big, odd, neg) = answers;
+        match served {
+            Some(AgentAnswer::Token(t)) => {
+                assert_eq!(t.expose_secret(), "machship-token-0123456789")
+            }
+            _ => panic!("the agent served the token"),
+        }
+        assert!(
+            took < Duration::from_secs(1),
+            "served in {took:?} beside idle and slow clients"
+        );
+        assert!(big.starts_with("err 2"), "{big:?}");
+        assert!(odd.starts_with("err 2"), "{odd:?}");
+        assert!(neg.starts_with("err 2"), "{neg:?}");
+    }
+}

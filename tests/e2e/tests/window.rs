@@ -454,6 +454,7 @@ fn window_connects_copies_refreshes_and_revokes() {
         .keyport()
         .args(["add", "o4", "--name", "o4-cli", "--base-url"])
         .arg(format!("{base}/o4"))
+        .args(["--test-path", "/api/orderstatus"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

@@ -141,6 +141,17 @@ async fn futures_select_all<F: std::future::Future + Unpin>(
     .await
 }
 
+/// A loopback `Host` for this port (DNS rebinding: no other name is served); a browser
+/// leaves `:80` out.
+fn host_allowed(host: Option<&str>, port: u16) -> bool {
+    let Some(host) = host.map(str::to_ascii_lowercase) else {
+        return false;
+    };
+    ["127.0.0.1", "localhost", "[::1]"]
+        .iter()
+        .any(|n| host == format!("{n}:{port}") || (port == 80 && host == *n))
+}
+
 struct Shared {
     expect: Arc<Expect>,
     port: u16,
@@ -152,13 +163,7 @@ struct Shared {
 
 impl Shared {
     fn host_ok(&self, host: Option<&str>) -> bool {
-        let Some(host) = host.map(str::to_ascii_lowercase) else {
-            return false;
-        };
-        let names = ["127.0.0.1", "localhost", "[::1]"];
-        names
-            .iter()
-            .any(|n| host == format!("{n}:{}", self.port) || (self.port == 80 && host == *n))
+        host_allowed(host, self.port)
     }
 
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -256,4 +261,27 @@ fn html_escape(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_allowed;
+
+    #[test]
+    fn only_loopback_hosts_and_a_bare_host_only_on_port_80() {
+        assert!(host_allowed(Some("127.0.0.1:8765"), 8765));
+        assert!(host_allowed(Some("LOCALHOST:8765"), 8765));
+        assert!(host_allowed(Some("[::1]:8765"), 8765));
+        assert!(
+            host_allowed(Some("127.0.0.1"), 80),
+            "browsers leave :80 out"
+        );
+        assert!(!host_allowed(Some("127.0.0.1"), 8765));
+        assert!(
+            !host_allowed(Some("evil.example:8765"), 8765),
+            "DNS rebinding"
+        );
+        assert!(!host_allowed(Some("127.0.0.1:1"), 8765));
+        assert!(!host_allowed(None, 8765));
+    }
 }

@@ -626,3 +626,120 @@ async fn denied_consent_and_a_forged_state_are_told_apart() {
         .any(|m| m.contains("state does not match")));
     assert!(w.vault.raw("adv").is_none());
 }
+
+/// Raises this process's open-file limit to its hard limit (many sockets at once).
+fn more_files() {
+    // SAFETY: getrlimit/setrlimit on this process only, with a valid struct.
+    unsafe {
+        let mut l = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 {
+            l.rlim_cur = l.rlim_max.min(65_536);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_completes_while_2000_idle_and_50_slow_connections_are_held() {
+    use std::io::Write;
+    more_files();
+    let w = world();
+    let port = free_port();
+    let mut pending =
+        w.kp.begin_connect(advanced_form(&w, "adv", port))
+            .await
+            .expect("begin");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // The crowd gathers while Keyport listens, as it would in life.
+    let s0 = stop.clone();
+    let gathered = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let g0 = gathered.clone();
+    let crowd = std::thread::spawn(move || {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let held: Vec<_> = (0..2000)
+            .filter_map(|_| {
+                std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()
+            })
+            .collect();
+        let n = held.len();
+        g0.store(true, Ordering::SeqCst);
+        while !s0.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        n
+    });
+    let slow: Vec<_> = (0..50)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+                    return;
+                };
+                for b in b"GET /callback?state=x HTTP/1.1\r\n".iter() {
+                    if stop.load(Ordering::SeqCst) || s.write_all(&[*b]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            })
+        })
+        .collect();
+    let url = pending.authorize_url().to_owned();
+    let browser = tokio::spawn(async move {
+        while !gathered.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let t0 = std::time::Instant::now();
+        (consent(&url, "allow").await, t0.elapsed())
+    });
+    let cb = pending
+        .wait(&Cancel::new(), |_| {})
+        .await
+        .expect("the real callback gets through");
+    let ((status, _), took) = browser.await.unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        took < Duration::from_secs(3),
+        "the browser was answered in {took:?}"
+    );
+    w.kp.finish_connect(pending, cb).await.expect("stored");
+    stop.store(true, Ordering::SeqCst);
+    for t in slow {
+        t.join().unwrap();
+    }
+    let crowd = crowd.join().unwrap();
+    assert!(crowd >= 1000, "the crowd was really there: {crowd}");
+}
+
+#[tokio::test]
+async fn a_localhost_redirect_binds_both_families_so_no_one_can_squat_one() {
+    let w = world();
+    // Another program holds [::1] on the port a `localhost` redirect names.
+    let squatter = match std::net::TcpListener::bind("[::1]:0") {
+        Ok(l) => l,
+        Err(_) => return, // no IPv6 loopback on this machine: nothing to squat
+    };
+    let port = squatter.local_addr().unwrap().port();
+    let issuer = format!("{}/oidc", w.mock.base_url());
+    let redirect = format!("http://localhost:{port}/callback");
+    let f = form(
+        "oidc",
+        "idp",
+        &[
+            ("issuer", &issuer),
+            ("client_id", "pub"),
+            ("client_auth", "none"),
+            ("redirect_uri", &redirect),
+        ],
+    );
+    match w.kp.begin_connect(f).await {
+        Err(Error::PortBusy { host, port: p }) => {
+            assert_eq!((host.as_str(), p), ("[::1]", port));
+        }
+        Err(e) => panic!("expected PortBusy, got {e}"),
+        Ok(_) => panic!("a half-bound localhost listener would let the squatter take the code"),
+    }
+}
