@@ -58,7 +58,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print a ready-to-run curl command with the header set.
+    /// Print a curl command that reads the header set from `keyport headers` (no secret in it).
     Curl {
         name: String,
         /// A path under the connection's base URL, or a full URL (default: the vendor's cheap read).

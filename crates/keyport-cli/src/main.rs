@@ -180,11 +180,7 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
             }
         }
         Command::Curl { name, path } => {
-            if let Err(code) = ensure_fresh(kp, &name).await? {
-                return Ok(code);
-            }
-            let c = kp.curl(&name, path.as_deref()).await?;
-            write(writeln!(out, "{}", c.expose_secret()))?;
+            write(writeln!(out, "{}", kp.curl(&name, path.as_deref()).await?))?;
         }
         Command::List { json } => {
             let list = kp.list().await?;

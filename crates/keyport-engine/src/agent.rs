@@ -161,7 +161,7 @@ fn same_user(stream: &UnixStream) -> bool {
         .is_ok_and(|c| c.uid() == crate::storage::current_uid())
 }
 
-fn parse(line: &str) -> Option<(&str, i64)> {
+pub(crate) fn parse(line: &str) -> Option<(&str, i64)> {
     let mut w = line.split_whitespace();
     match (
         w.next(),

@@ -6,7 +6,7 @@
 // `util::ok` takes an `Output` or a reference to one; these tests pass references.
 #![allow(clippy::needless_borrows_for_generic_args)]
 
-use crate::util::ok;
+use crate::util::{err, ok};
 use keyport_e2e::{keychain, TestEnv};
 use keyport_mock::MockServer;
 use serde_json::{json, Value};
@@ -206,9 +206,41 @@ fn every_admin_issued_vendor_adds_tests_and_revokes() {
         );
         let curl = ok(&run(env.keyport().args(["curl", &name]), ""));
         assert!(
-            curl.starts_with("curl -sS -H '") && curl.contains(&base),
+            curl.starts_with(&format!("keyport headers '{name}' | curl -sS"))
+                && curl.contains("-H @- ")
+                && curl.contains(&base),
             "{curl}"
         );
+        for secret in ["token", "password", "key"] {
+            if let Some(v) = cred[secret].as_str() {
+                assert!(
+                    !curl.contains(v),
+                    "{} {secret} in the curl command",
+                    case.vendor
+                );
+            }
+        }
+        // The command runs as printed and the vendor accepts what it sends.
+        let bin_dir = keyport_e2e::keyport_bin()
+            .parent()
+            .expect("bin dir")
+            .to_owned();
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let ran = env
+            .apply(&mut Command::new("bash"))
+            .args([
+                "-c",
+                &format!("set -o pipefail; {} -f -o /dev/null", curl.trim()),
+            ])
+            .env("PATH", path)
+            .stdin(Stdio::null())
+            .output()
+            .expect("bash");
+        assert!(ran.status.success(), "{} curl: {}", case.vendor, err(&ran));
 
         let t = run(env.keyport().args(["test", &name]), "");
         assert!(
@@ -259,7 +291,8 @@ fn every_admin_issued_vendor_adds_tests_and_revokes() {
         st["exo_token_reissues"], 0,
         "Keyport never calls Exo's GET /token"
     );
-    assert_eq!(st["api_calls"]["exo"], 1);
+    // One read by `keyport test`, one by the printed curl command.
+    assert_eq!(st["api_calls"]["exo"], 2);
 }
 
 #[test]

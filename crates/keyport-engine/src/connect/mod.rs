@@ -5,7 +5,7 @@
 //! the code at once and stores the tokens: keychain first, then metadata.
 
 mod listener;
-mod redirect;
+pub(crate) mod redirect;
 
 pub use redirect::Callback;
 

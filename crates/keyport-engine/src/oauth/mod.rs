@@ -2,13 +2,13 @@
 //! the token endpoint (code exchange and refresh), RFC 7009 revocation, and turning a
 //! vendor's error body into advice.
 
-mod discovery;
+pub(crate) mod discovery;
 mod revocation;
 mod token;
 
 pub(crate) use discovery::discover;
 pub(crate) use revocation::revoke;
-pub(crate) use token::{token_request, Op, TokenResponse};
+pub(crate) use token::{parse_token_response, token_request, Op, TokenResponse};
 
 use crate::secret::{secret, ExposeSecret, SecretString};
 use crate::storage::metadata::ClientAuth;

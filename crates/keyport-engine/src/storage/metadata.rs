@@ -321,7 +321,7 @@ impl Store {
     }
 }
 
-fn parse(path: &Path, bytes: &[u8]) -> Result<StoreData> {
+pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<StoreData> {
     let data: StoreData = serde_json::from_slice(bytes).map_err(|e| Error::StoreData {
         path: path.into(),
         detail: e.to_string(),

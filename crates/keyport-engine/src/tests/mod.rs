@@ -3,6 +3,8 @@
 //! of a half-done write, revoke with and without force, and the input layer's rules.
 //! (The real keychain, browser and window are driven by `tests/e2e`.)
 
+mod fuzz;
+
 use crate::secret::ExposeSecret;
 use crate::{ActionKind, Cancel, Error, Form, Keyport, MemoryVault, Settings, Status};
 use keyport_mock::{ClientReg, ConfigPatch, Endpoint, FailNext, MockServer, OAuthVendor};

@@ -3,8 +3,8 @@
 //! and one keychain entry over one keychain session.
 
 use super::fresh;
-use crate::http::excerpt;
-use crate::secret::{secret, ExposeSecret, SecretString};
+use crate::http::{excerpt, Method};
+use crate::secret::{ExposeSecret, SecretString};
 use crate::vendors::{self, join};
 use crate::{Keyport, Result, DEFAULT_MIN_VALID};
 use serde::Serialize;
@@ -50,26 +50,36 @@ impl Keyport {
             .collect())
     }
 
-    /// A ready-to-run curl command with the header set (it holds secrets).
-    pub async fn curl(&self, name: &str, path: Option<&str>) -> Result<SecretString> {
+    /// A ready-to-run curl command that reads the header set from `keyport headers` on its
+    /// standard input (`-H @-`): no secret is in it, and none reaches curl's arguments,
+    /// which any local process can read in `/proc`.
+    pub async fn curl(&self, name: &str, path: Option<&str>) -> Result<String> {
         let conn = self.store.get(name)?;
         let vendor = vendors::find(&conn.vendor)?;
-        let url = match path {
-            Some(p) if p.starts_with("http://") || p.starts_with("https://") => p.to_owned(),
-            Some(p) => join(vendors::base(vendor, &conn).unwrap_or(""), p),
-            None => vendor
-                .probe(&conn)
-                .map(|p| p.url)
-                .unwrap_or_else(|_| conn.base_url.clone().unwrap_or_default()),
+        let probe = vendor.probe(&conn).ok();
+        let (method, url) = match path {
+            Some(p) if p.starts_with("http://") || p.starts_with("https://") => {
+                (Method::Get, p.to_owned())
+            }
+            Some(p) => (
+                Method::Get,
+                join(vendors::base(vendor, &conn).unwrap_or(""), p),
+            ),
+            None => match probe {
+                Some(p) => (p.method, p.url),
+                None => (Method::Get, conn.base_url.clone().unwrap_or_default()),
+            },
         };
-        let mut cmd = String::from("curl -sS");
-        for (k, v) in self.headers(name).await? {
-            cmd.push_str(" -H ");
-            cmd.push_str(&shell_quote(&format!("{k}: {}", v.expose_secret())));
-        }
-        cmd.push(' ');
-        cmd.push_str(&shell_quote(&url));
-        Ok(secret(cmd))
+        let post = if method == Method::Post {
+            " -X POST"
+        } else {
+            ""
+        };
+        Ok(format!(
+            "keyport headers {} | curl -sS{post} -H @- {}",
+            shell_quote(name),
+            shell_quote(&url)
+        ))
     }
 
     /// Calls the vendor's cheap read with the stored credentials.
