@@ -100,7 +100,19 @@ pub enum Command {
     /// Keep tokens in memory and serve `keyport token` over a user-only socket (the
     /// desktop app does this while it runs).
     #[cfg(unix)]
-    Agent,
+    Agent {
+        /// Ask before each token leaves the agent: a program that allows by exiting 0, given
+        /// the question as its last argument, e.g. "zenity --question --text".
+        #[arg(long, value_name = "PROGRAM")]
+        confirm: Option<String>,
+        /// Tell the running agent to forget every token and answer no more until unlocked
+        /// (`keyport token` then reads the keychain itself).
+        #[arg(long, conflicts_with_all = ["unlock", "confirm"])]
+        lock: bool,
+        /// Tell a locked agent to serve again.
+        #[arg(long, conflicts_with = "confirm")]
+        unlock: bool,
+    },
 }
 
 /// The whole command line: the fixed commands, plus `connect VENDOR` for each OAuth

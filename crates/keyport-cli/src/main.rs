@@ -252,14 +252,35 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
             }
         }
         #[cfg(unix)]
-        Command::Agent => {
+        Command::Agent {
+            confirm,
+            lock,
+            unlock,
+        } => {
+            let dir = &kp.settings().config_dir;
+            if lock || unlock {
+                if !keyport_engine::agent::set_locked(dir, lock) {
+                    return Err(Error::Unsupported("No Keyport agent is running.".into()));
+                }
+                let what = if lock {
+                    "locked: it holds no token now"
+                } else {
+                    "unlocked"
+                };
+                write(writeln!(out, "The agent is {what}."))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            keyport_engine::non_dumpable();
             eprintln!(
                 "Serving tokens on {} (Ctrl-C to stop).",
-                keyport_engine::agent::socket_path(&kp.settings().config_dir).display()
+                keyport_engine::agent::socket_path(dir).display()
             );
+            let options = keyport_engine::agent::Options {
+                confirm: confirm.map(|c| c.split_whitespace().map(str::to_owned).collect()),
+            };
             // The agent lives on this runtime; it needs the whole Keyport for its tasks.
             let kp = Arc::new(Keyport::new(kp.settings().clone()));
-            keyport_engine::agent::serve(kp).await?;
+            keyport_engine::agent::serve_with(kp, options).await?;
         }
     }
     Ok(ExitCode::SUCCESS)

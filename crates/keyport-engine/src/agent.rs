@@ -8,9 +8,14 @@
 //! On tokio: a task per connection, a request of at most [`MAX_REQUEST`] bytes that must
 //! arrive within [`REQUEST_DEADLINE`], peers of other users refused (`SO_PEERCRED`).
 //!
+//! Like ssh-agent and oidc-agent it can be locked (it drops every token it holds and
+//! answers no more until unlocked; callers read the keychain instead), and it can ask the
+//! person before each token leaves it ([`Options::confirm`]). It drops what it holds when
+//! the keychain locks.
+//!
 //! Protocol, one request per connection: `token <name> <min_valid>\n` →
 //! `ok <token>\n`, or `err <exit code> <message>\n`, or first `wait\n` when the answer
-//! needs the vendor (a refresh), then one of those.
+//! needs the vendor (a refresh), then one of those; `lock\n` / `unlock\n` → `ok\n`.
 
 use crate::secret::{secret, ExposeSecret, SecretString};
 use crate::time::now;
@@ -44,10 +49,25 @@ struct Cached {
 struct Cache {
     stamp: Option<SystemTime>,
     tokens: HashMap<String, Cached>,
+    locked: bool,
+}
+
+/// How the agent behaves.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// A program asked before each token leaves the agent (`argv`, the connection's name
+    /// appended); it allows by exiting 0 — e.g. `zenity --question --text`. `None`: no
+    /// question.
+    pub confirm: Option<Vec<String>>,
 }
 
 /// Serves requests until the listener fails.
 pub async fn serve(kp: Arc<Keyport>) -> Result<()> {
+    serve_with(kp, Options::default()).await
+}
+
+/// Serves requests with `options` until the listener fails.
+pub async fn serve_with(kp: Arc<Keyport>, options: Options) -> Result<()> {
     let dir = kp.settings().config_dir.clone();
     let path = socket_path(&dir);
     let io = |action, source| Error::Store {
@@ -66,16 +86,80 @@ pub async fn serve(kp: Arc<Keyport>) -> Result<()> {
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path).map_err(|e| io("listen on", e))?;
     let cache = Arc::new(Mutex::new(Cache::default()));
-    loop {
-        let (stream, _) = listener.accept().await.map_err(|e| io("accept on", e))?;
-        let (kp, cache) = (kp.clone(), cache.clone());
+    let options = Arc::new(options);
+    let watch = tokio::spawn(forget_when_the_keychain_locks(kp.clone(), cache.clone()));
+    let result = loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => break Err(io("accept on", e)),
+        };
+        let (kp, cache, options) = (kp.clone(), cache.clone(), options.clone());
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(Duration::from_secs(60), one(kp, cache, stream)).await;
+            let _ = tokio::time::timeout(Duration::from_secs(60), one(kp, cache, &options, stream))
+                .await;
         });
+    };
+    watch.abort();
+    result
+}
+
+fn lock_cache(cache: &Mutex<Cache>) -> std::sync::MutexGuard<'_, Cache> {
+    cache.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Tokens held in memory must not outlive the keychain's unlocked state: every few
+/// seconds the keychain is asked, over one session kept open, and a locked one empties
+/// the cache.
+async fn forget_when_the_keychain_locks(kp: Arc<Keyport>, cache: Arc<Mutex<Cache>>) {
+    let mut every = tokio::time::interval(Duration::from_secs(3));
+    let mut session = None;
+    loop {
+        every.tick().await;
+        if lock_cache(&cache).tokens.is_empty() {
+            continue;
+        }
+        if session.is_none() {
+            session = kp.vault.session().await.ok();
+        }
+        let Some(s) = &session else { continue };
+        match s.is_locked().await {
+            Ok(false) => {}
+            Ok(true) => lock_cache(&cache).tokens.clear(),
+            // The keychain went away: forget, and reconnect next time.
+            Err(_) => {
+                lock_cache(&cache).tokens.clear();
+                session = None;
+            }
+        }
     }
 }
 
-async fn one(kp: Arc<Keyport>, cache: Arc<Mutex<Cache>>, mut stream: UnixStream) {
+/// Asks the person, through the configured program, before a token leaves.
+async fn confirmed(options: &Options, name: &str) -> bool {
+    let Some(argv) = &options.confirm else {
+        return true;
+    };
+    let Some((program, args)) = argv.split_first() else {
+        return false;
+    };
+    let question = format!("Give the token of '{name}' to the program asking for it?");
+    let status = tokio::process::Command::new(program)
+        .args(args)
+        .arg(question)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .status();
+    matches!(tokio::time::timeout(Duration::from_secs(60), status).await, Ok(Ok(s)) if s.success())
+}
+
+async fn one(
+    kp: Arc<Keyport>,
+    cache: Arc<Mutex<Cache>>,
+    options: &Options,
+    mut stream: UnixStream,
+) {
     if !same_user(&stream) {
         let _ = stream
             .write_all(b"err 2 Refused: this agent serves only its own user.\n")
@@ -91,19 +175,36 @@ async fn one(kp: Arc<Keyport>, cache: Arc<Mutex<Cache>>, mut stream: UnixStream)
             return;
         }
     };
+    if line == "lock" || line == "unlock" {
+        {
+            let mut c = lock_cache(&cache);
+            c.locked = line == "lock";
+            c.tokens.clear();
+        }
+        let _ = stream.write_all(b"ok\n").await;
+        return;
+    }
     let Some((name, min_valid)) = parse(&line) else {
         let _ = stream.write_all(b"err 2 Malformed request.\n").await;
         return;
     };
+    if lock_cache(&cache).locked {
+        let _ = stream.write_all(b"locked\n").await;
+        return;
+    }
+    if !confirmed(options, name).await {
+        let _ = stream
+            .write_all(b"err 8 The token was not given out: the request was declined.\n")
+            .await;
+        return;
+    }
     let meta = kp.metadata_path();
     let cached = {
         let stamp = std::fs::metadata(&meta).and_then(|m| m.modified()).ok();
-        let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut c = lock_cache(&cache);
         if c.stamp != stamp {
-            *c = Cache {
-                stamp,
-                tokens: HashMap::new(),
-            };
+            c.stamp = stamp;
+            c.tokens.clear();
         }
         c.tokens
             .get(name)
@@ -118,9 +219,11 @@ async fn one(kp: Arc<Keyport>, cache: Arc<Mutex<Cache>>, mut stream: UnixStream)
                 Ok(token) => {
                     let line = format!("ok {}\n", token.expose_secret());
                     let expires_at = kp.view(name).await.ok().and_then(|v| v.expires_at);
-                    let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
-                    c.tokens
-                        .insert(name.to_owned(), Cached { token, expires_at });
+                    let mut c = lock_cache(&cache);
+                    if !c.locked {
+                        c.tokens
+                            .insert(name.to_owned(), Cached { token, expires_at });
+                    }
                     line
                 }
                 Err(e) => format!(
@@ -177,6 +280,17 @@ pub(crate) fn parse(line: &str) -> Option<(&str, i64)> {
     }
 }
 
+/// Locks (`true`) or unlocks a running agent; `false` when no agent answered.
+pub fn set_locked(config_dir: &Path, locked: bool) -> bool {
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(socket_path(config_dir)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let line: &[u8] = if locked { b"lock\n" } else { b"unlock\n" };
+    let mut reply = String::new();
+    s.write_all(line).is_ok() && BufReader::new(s).read_line(&mut reply).is_ok() && reply == "ok\n"
+}
+
 /// What the CLI gets from an agent.
 pub enum AgentAnswer {
     Token(SecretString),
@@ -205,6 +319,10 @@ pub fn ask(config_dir: &Path, name: &str, min_valid: i64) -> Option<AgentAnswer>
         r.read_line(&mut line).ok()?;
     }
     let line = line.trim_end_matches('\n');
+    // A locked agent holds nothing: the caller reads the keychain itself.
+    if line == "locked" {
+        return None;
+    }
     if let Some(t) = line.strip_prefix("ok ") {
         return Some(AgentAnswer::Token(secret(t)));
     }
@@ -300,5 +418,106 @@ mod serve_tests {
         assert!(big.starts_with("err 2"), "{big:?}");
         assert!(odd.starts_with("err 2"), "{odd:?}");
         assert!(neg.starts_with("err 2"), "{neg:?}");
+    }
+}
+
+#[cfg(test)]
+mod lock_tests {
+    use super::*;
+    use crate::tests::{form, world};
+
+    async fn served(w: &crate::tests::World, options: Options) -> PathBuf {
+        let base = format!("{}/machship/apiv2", w.mock.base_url());
+        w.kp.add_token(form(
+            "machship",
+            "m",
+            &[("token", "machship-token-0123456789"), ("base_url", &base)],
+        ))
+        .await
+        .expect("added");
+        tokio::spawn(serve_with(w.kp.clone(), options));
+        let sock = socket_path(&w.dir);
+        for _ in 0..100 {
+            if sock.exists() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        w.dir.clone()
+    }
+
+    fn asked(dir: &Path) -> Option<AgentAnswer> {
+        ask(dir, "m", 60)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_locked_agent_holds_nothing_and_a_locked_keychain_empties_it() {
+        let w = world();
+        let dir = served(&w, Options::default()).await;
+        let d = dir.clone();
+        let (before, locked, after) = tokio::task::spawn_blocking(move || {
+            let before = asked(&d);
+            assert!(set_locked(&d, true));
+            let locked = asked(&d);
+            assert!(set_locked(&d, false));
+            (before, locked, asked(&d))
+        })
+        .await
+        .unwrap();
+        assert!(matches!(before, Some(AgentAnswer::Token(_))));
+        assert!(
+            locked.is_none(),
+            "a locked agent answers nothing: the caller reads the keychain"
+        );
+        assert!(matches!(after, Some(AgentAnswer::Token(_))));
+        // The keychain locks (and is then out of reach): the held token is forgotten.
+        w.vault
+            .locked
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        w.vault
+            .unavailable
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let d = dir.clone();
+        match tokio::task::spawn_blocking(move || asked(&d))
+            .await
+            .unwrap()
+        {
+            Some(AgentAnswer::Failed(code, _)) => {
+                assert_eq!(code, 4, "from the keychain, not memory")
+            }
+            _ => panic!("the agent still handed out a token it held across a keychain lock"),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_confirm_a_declined_request_gets_no_token() {
+        let w = world();
+        let dir = served(
+            &w,
+            Options {
+                confirm: Some(vec!["false".into()]),
+            },
+        )
+        .await;
+        match tokio::task::spawn_blocking(move || asked(&dir))
+            .await
+            .unwrap()
+        {
+            Some(AgentAnswer::Failed(8, m)) => assert!(m.contains("declined"), "{m}"),
+            _ => panic!("a declined request must not get the token"),
+        }
+        let w = world();
+        let dir = served(
+            &w,
+            Options {
+                confirm: Some(vec!["true".into()]),
+            },
+        )
+        .await;
+        let got = tokio::task::spawn_blocking(move || asked(&dir))
+            .await
+            .unwrap();
+        assert!(matches!(got, Some(AgentAnswer::Token(_))));
     }
 }

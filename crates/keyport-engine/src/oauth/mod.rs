@@ -8,7 +8,9 @@ mod token;
 
 pub(crate) use discovery::discover;
 pub(crate) use revocation::revoke;
-pub(crate) use token::{parse_token_response, token_request, Op, TokenResponse};
+#[cfg(test)]
+pub(crate) use token::parse_token_response;
+pub(crate) use token::{token_request, Op, TokenResponse};
 
 use crate::secret::{secret, ExposeSecret, SecretString};
 use crate::storage::metadata::ClientAuth;

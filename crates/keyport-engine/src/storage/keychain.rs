@@ -217,6 +217,22 @@ impl Session<'_> {
             .await
     }
 
+    /// Whether the keychain's default collection is locked.
+    pub async fn is_locked(&self) -> Result<bool> {
+        self.vault
+            .bounded(async {
+                match &self.inner {
+                    #[cfg(target_os = "linux")]
+                    Inner::Linux(c) => c.is_locked().await,
+                    #[cfg(not(target_os = "linux"))]
+                    Inner::Platform => Ok(false),
+                    #[cfg(any(test, feature = "testing"))]
+                    Inner::Memory(m) => Ok(m.locked.load(std::sync::atomic::Ordering::SeqCst)),
+                }
+            })
+            .await
+    }
+
     /// A connection's secrets; `Ok(None)` when it has no entry.
     pub async fn load(&self, name: &str) -> Result<Option<Secrets>> {
         self.get(name)
@@ -323,6 +339,11 @@ mod linux {
                 .map_err(error)
         }
 
+        pub async fn is_locked(&self) -> Result<bool> {
+            let collection = self.0.get_default_collection().await.map_err(error)?;
+            collection.is_locked().await.map_err(error)
+        }
+
         pub async fn delete(&self, service: &str, key: &str) -> Result<()> {
             let found = self
                 .0
@@ -401,6 +422,8 @@ pub mod memory {
         pub unavailable: AtomicBool,
         /// When above zero, that many writes fail (then writes work again).
         pub failing_writes: AtomicUsize,
+        /// What `is_locked` answers.
+        pub locked: AtomicBool,
     }
 
     impl MemoryVault {
