@@ -242,9 +242,8 @@ impl Keyport {
         secret: Option<&SecretString>,
     ) -> Result<()> {
         let key = reg.secret_key();
-        let session = self.vault.session().await?;
         if let Some(s) = secret {
-            session.set(&key, s).await?;
+            self.vault.session().await?.set(&key, s).await?;
         }
         let reg = Registration {
             secret_saved: secret.is_some(),
@@ -259,8 +258,9 @@ impl Keyport {
             d.registrations.insert(0, reg);
             Ok(had)
         })?;
+        // The keychain is only touched when there is something to keep or to forget.
         if secret.is_none() && had_secret {
-            session.delete(&key).await?;
+            self.vault.session().await?.delete(&key).await?;
         }
         Ok(())
     }
