@@ -350,29 +350,13 @@ mod tests {
 #[cfg(test)]
 mod serve_tests {
     use super::*;
-    use crate::tests::{form, world};
+    use crate::tests::world;
     use std::io::{Read, Write};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn abuse_is_answered_or_refused_within_a_second_while_others_are_served() {
         let w = world();
-        let base = format!("{}/machship/apiv2", w.mock.base_url());
-        w.kp.add_token(form(
-            "machship",
-            "m",
-            &[("token", "machship-token-0123456789"), ("base_url", &base)],
-        ))
-        .await
-        .expect("added");
-        tokio::spawn(serve(w.kp.clone()));
-        let dir = w.dir.clone();
-        let sock = socket_path(&dir);
-        for _ in 0..100 {
-            if sock.exists() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let dir = super::lock_tests::served(&w, Options::default()).await;
         let answers = tokio::task::spawn_blocking(move || {
             let sock = socket_path(&dir);
             // 300 idle connections and a client trickling a byte at a time.
@@ -426,7 +410,7 @@ mod lock_tests {
     use super::*;
     use crate::tests::{form, world};
 
-    async fn served(w: &crate::tests::World, options: Options) -> PathBuf {
+    pub(super) async fn served(w: &crate::tests::World, options: Options) -> PathBuf {
         let base = format!("{}/machship/apiv2", w.mock.base_url());
         w.kp.add_token(form(
             "machship",

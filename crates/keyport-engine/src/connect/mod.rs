@@ -160,16 +160,7 @@ impl Keyport {
             values,
             window,
         } = req;
-        if !replace
-            && self
-                .store
-                .load()?
-                .connections
-                .iter()
-                .any(|c| c.name == name)
-        {
-            return Err(Error::AlreadyExists(name));
-        }
+        self.store.ensure_new(&name, replace)?;
         let (authorize_url, token_url, revocation_url, issuer, iss_required) = match &plan.endpoints
         {
             Endpoints::Fixed {

@@ -242,6 +242,14 @@ impl Store {
         Ok(out)
     }
 
+    /// `AlreadyExists` when a connection has that name and it is not to be replaced.
+    pub fn ensure_new(&self, name: &str, replace: bool) -> Result<()> {
+        if !replace && self.load()?.connections.iter().any(|c| c.name == name) {
+            return Err(Error::AlreadyExists(name.to_owned()));
+        }
+        Ok(())
+    }
+
     /// Changes one connection; `NotFound` when it is gone (revoked meanwhile).
     pub fn update_connection(
         &self,

@@ -13,7 +13,7 @@ pub use revoke::RevokeReport;
 use crate::storage::keychain::Secrets;
 use crate::storage::metadata::Connection;
 use crate::time::now;
-use crate::{ConnectionView, Error, Keyport, Result};
+use crate::{ConnectionView, Keyport, Result};
 
 /// Whether the stored access token is good for `min_valid` more seconds.
 pub(crate) fn fresh(c: &Connection, min_valid: i64) -> bool {
@@ -36,16 +36,7 @@ impl Keyport {
     ) -> Result<ConnectionView> {
         let name = conn.name.clone();
         let _lock = self.store.connection_lock(&name).await?;
-        if !replace
-            && self
-                .store
-                .load()?
-                .connections
-                .iter()
-                .any(|c| c.name == name)
-        {
-            return Err(Error::AlreadyExists(name));
-        }
+        self.store.ensure_new(&name, replace)?;
         let session = self.vault.session().await?;
         let previous = if replace {
             session.load(&name).await?

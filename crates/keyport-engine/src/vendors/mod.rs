@@ -80,8 +80,11 @@ pub trait Vendor: Sync {
     fn oauth(&self) -> Option<&dyn OAuth> {
         None
     }
-    /// The full header set for calls to its API.
-    fn headers(&self, conn: &Connection, s: &Secrets) -> Result<Vec<Header>>;
+    /// The full header set for calls to its API; by default the token as a bearer token
+    /// (RFC 6750).
+    fn headers(&self, conn: &Connection, s: &Secrets) -> Result<Vec<Header>> {
+        Ok(vec![Header::bearer(need(&s.access_token, conn, "token")?)])
+    }
     /// A request that proves the stored credentials work without changing anything.
     fn probe(&self, conn: &Connection) -> Result<Probe>;
     /// Where its API lives when the person gives no base URL.

@@ -10,10 +10,7 @@
 //!   licence's session limit is hit. RFC 7009 revocation only when discovery lists it.
 //! - The cheap read: `GET <instance>/entity` lists the web-service endpoints.
 
-use super::{
-    common, join, Endpoints, Field, Header, Input, OAuth, Pkce, Plan, Probe, Values, Vendor,
-};
-use crate::storage::keychain::Secrets;
+use super::{common, join, Endpoints, Field, Input, OAuth, Pkce, Plan, Probe, Values, Vendor};
 use crate::storage::metadata::{ClientAuth, Connection};
 use crate::{Error, Result};
 
@@ -52,14 +49,6 @@ impl Vendor for MyobAdvanced {
     }
     fn oauth(&self) -> Option<&dyn OAuth> {
         Some(self)
-    }
-
-    fn headers(&self, conn: &Connection, s: &Secrets) -> Result<Vec<Header>> {
-        Ok(vec![Header::bearer(super::need(
-            &s.access_token,
-            conn,
-            "access token",
-        )?)])
     }
 
     fn probe(&self, conn: &Connection) -> Result<Probe> {

@@ -6,8 +6,7 @@
 //! - Sent as `Authorization: Bearer`. No public description of the JSON API's base URL
 //!   was found: the person gives the instance URL and a path to test with.
 
-use super::{common, join, need, Field, Header, Probe, Vendor};
-use crate::storage::keychain::Secrets;
+use super::{common, join, Field, Probe, Vendor};
 use crate::storage::metadata::Connection;
 use crate::{Error, Result};
 
@@ -36,10 +35,6 @@ impl Vendor for O4 {
     }
     fn fields(&self) -> &'static [Field] {
         FIELDS
-    }
-
-    fn headers(&self, conn: &Connection, s: &Secrets) -> Result<Vec<Header>> {
-        Ok(vec![Header::bearer(need(&s.access_token, conn, "token")?)])
     }
 
     fn probe(&self, conn: &Connection) -> Result<Probe> {

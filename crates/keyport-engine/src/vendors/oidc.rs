@@ -2,8 +2,7 @@
 //! PKCE S256 always (RFC 9700), a loopback redirect on any free port (RFC 8252 §7.3),
 //! client authentication in the body, with HTTP Basic, or none (a public client).
 
-use super::{join, Endpoints, Field, Header, Input, OAuth, Pkce, Plan, Probe, Values, Vendor};
-use crate::storage::keychain::Secrets;
+use super::{join, Endpoints, Field, Input, OAuth, Pkce, Plan, Probe, Values, Vendor};
 use crate::storage::metadata::{ClientAuth, Connection};
 use crate::{Error, Result};
 
@@ -62,14 +61,6 @@ impl Vendor for Oidc {
     }
     fn oauth(&self) -> Option<&dyn OAuth> {
         Some(self)
-    }
-
-    fn headers(&self, conn: &Connection, s: &Secrets) -> Result<Vec<Header>> {
-        Ok(vec![Header::bearer(super::need(
-            &s.access_token,
-            conn,
-            "access token",
-        )?)])
     }
 
     fn probe(&self, conn: &Connection) -> Result<Probe> {
