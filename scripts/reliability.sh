@@ -4,14 +4,21 @@
 # at random moments of rotating refreshes) with a large count. The test suite runs the
 # same tests with small counts.
 #
-# Usage: bash scripts/reliability.sh [TRIALS]   (default 400: 100 of each signal)
+# and fifty concurrent `keyport token` calls on an expired token, round after round.
+#
+# Usage: bash scripts/reliability.sh [TRIALS] [ROUNDS]
+#   (defaults: 400 trials, 100 of each signal; 10 rounds of 50 callers)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 trials=${1:-400}
+rounds=${2:-10}
 cargo build -p keyport-cli --bin keyport
-export KEYPORT_KILL_TRIALS="$trials"
+export KEYPORT_KILL_TRIALS="$trials" KEYPORT_CONCURRENT_ROUNDS="$rounds"
 echo "interruption trials: $trials (kill -9, SIGTERM, SIGINT, SIGHUP in turn; half 'token', half 'refresh')"
+echo "concurrent rounds: $rounds × 50 'keyport token' on an expired token"
 exec bash scripts/with-session.sh \
-  cargo test -p keyport-e2e --test e2e -- cli::interrupted_refreshes_lose_no_rotated_token --exact --nocapture
+  cargo test -p keyport-e2e --test e2e -- --exact \
+    cli::interrupted_refreshes_lose_no_rotated_token \
+    cli::fifty_concurrent_token_calls_refresh_once_per_round

@@ -434,6 +434,57 @@ fn twenty_concurrent_token_calls_make_exactly_one_refresh() {
     );
 }
 
+/// Fifty `keyport token` processes at once on an expired token, round after round: one
+/// refresh per round, whatever the scheduling. `scripts/reliability.sh` runs ten rounds.
+#[test]
+fn fifty_concurrent_token_calls_refresh_once_per_round() {
+    let rounds: u64 = std::env::var("KEYPORT_CONCURRENT_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
+    let World {
+        env,
+        mock,
+        chromium,
+        port,
+    } = world("fifty");
+    advanced_client(&mock, port);
+    ok(approve(
+        &env,
+        &chromium,
+        connect_advanced(&env, &mock, "busy", port, &[]),
+    ));
+    for round in 0..rounds {
+        // A one-second token, then let it expire.
+        control(&mock, "/_mock/config", json!({"access_ttl_secs": 1}));
+        ok(env.keyport().args(["refresh", "busy"]).run());
+        control(&mock, "/_mock/config", json!({"access_ttl_secs": 3600}));
+        std::thread::sleep(Duration::from_millis(1100));
+        let before = num(&stats(&mock), "refreshes");
+        let children: Vec<Child> = (0..50)
+            .map(|_| {
+                env.keyport()
+                    .args(["token", "busy"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        let tokens: Vec<String> = children
+            .into_iter()
+            .map(|c| ok(c.wait_with_output().expect("wait")).trim().to_owned())
+            .collect();
+        assert_eq!(
+            num(&stats(&mock), "refreshes") - before,
+            1,
+            "round {round}: one refresh for fifty callers"
+        );
+        assert!(tokens.iter().all(|t| t == &tokens[0]), "round {round}: one token");
+    }
+}
+
 // ---------- any OIDC provider ----------
 
 #[test]
