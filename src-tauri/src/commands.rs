@@ -119,7 +119,12 @@ pub async fn copy_curl(
     name: String,
 ) -> CmdResult<Copied> {
     let cmd = state.keyport()?.curl(&name, None).await?;
-    state.clip.copy(&app, "curl", keyport_engine::secret(cmd), "curl command".into())
+    state.clip.copy(
+        &app,
+        "curl",
+        keyport_engine::secret(cmd),
+        "curl command".into(),
+    )
 }
 
 #[tauri::command]
