@@ -481,7 +481,10 @@ fn fifty_concurrent_token_calls_refresh_once_per_round() {
             1,
             "round {round}: one refresh for fifty callers"
         );
-        assert!(tokens.iter().all(|t| t == &tokens[0]), "round {round}: one token");
+        assert!(
+            tokens.iter().all(|t| t == &tokens[0]),
+            "round {round}: one token"
+        );
     }
 }
 
