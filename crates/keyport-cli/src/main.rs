@@ -19,34 +19,65 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
-fn main() -> ExitCode {
-    let matches = args::command().get_matches();
-    let settings = match Settings::from_vars(|k| std::env::var_os(k)) {
-        Some(s) => s,
-        None => {
-            eprintln!("keyport: No configuration folder was found for this user (no HOME); set KEYPORT_CONFIG_DIR to a folder Keyport may use.");
-            return ExitCode::from(2);
+fn settings() -> Result<Settings, ExitCode> {
+    Settings::from_vars(|k| std::env::var_os(k)).ok_or_else(|| {
+        eprintln!("keyport: No configuration folder was found for this user (no HOME); set KEYPORT_CONFIG_DIR to a folder Keyport may use.");
+        ExitCode::from(2)
+    })
+}
+
+/// `keyport token NAME` answered by a running agent from memory: no runtime, no keychain.
+/// `None` when no agent answered (the caller reads the keychain).
+#[cfg(unix)]
+fn from_agent(settings: &Settings, name: &str, min_valid: i64) -> Option<ExitCode> {
+    use keyport_engine::agent::{ask, AgentAnswer};
+    match ask(&settings.config_dir, name, min_valid)? {
+        AgentAnswer::Token(t) => {
+            let mut out = std::io::stdout().lock();
+            Some(match writeln!(out, "{}", t.expose_secret()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(2),
+            })
         }
+        AgentAnswer::Failed(code, message) => {
+            eprintln!("keyport: {message}");
+            Some(ExitCode::from(code))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // The hot path of scripts, `keyport token NAME`, asks the agent before the command
+    // line is even built.
+    #[cfg(unix)]
+    {
+        let mut argv = std::env::args_os().skip(1);
+        if let (Some(cmd), Some(name), None) = (argv.next(), argv.next(), argv.next()) {
+            let name = name.to_str().filter(|n| !n.starts_with('-'));
+            if let (true, Some(name)) = (cmd == "token", name) {
+                match settings() {
+                    Ok(s) => {
+                        if let Some(code) = from_agent(&s, name, keyport_engine::DEFAULT_MIN_VALID)
+                        {
+                            return code;
+                        }
+                    }
+                    Err(code) => return code,
+                }
+            }
+        }
+    }
+    let matches = args::command().get_matches();
+    let settings = match settings() {
+        Ok(s) => s,
+        Err(code) => return code,
     };
-    // The agent answers `keyport token` from memory: no runtime, no keychain.
     #[cfg(unix)]
     if let Some(("token", m)) = matches.subcommand() {
         let name = m.get_one::<String>("name").expect("required");
         let min_valid = *m.get_one::<i64>("min_valid").expect("defaulted");
-        use keyport_engine::agent::{ask, AgentAnswer};
-        match ask(&settings.config_dir, name, min_valid) {
-            Some(AgentAnswer::Token(t)) => {
-                let mut out = std::io::stdout().lock();
-                return match writeln!(out, "{}", t.expose_secret()) {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(_) => ExitCode::from(2),
-                };
-            }
-            Some(AgentAnswer::Failed(code, message)) => {
-                eprintln!("keyport: {message}");
-                return ExitCode::from(code);
-            }
-            None => {}
+        if let Some(code) = from_agent(&settings, name, min_valid) {
+            return code;
         }
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
