@@ -37,6 +37,8 @@ fn main() {
     if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
     }
+    // Tokens live in this process's memory: keep it out of core dumps and `ptrace`.
+    keyport_engine::non_dumpable();
     // Read once, here; the engine itself reads no environment.
     let keyport = Settings::from_vars(|k| std::env::var_os(k))
         .map(|settings| Arc::new(Keyport::new(settings)))
