@@ -480,6 +480,36 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
+    fn only_a_real_private_folder_of_this_user_is_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = dir("owner");
+        fs::create_dir_all(&base).expect("base");
+        let real = base.join("real");
+        fs::create_dir(&real).expect("real");
+        let link = base.join("link");
+        std::os::unix::fs::symlink(&real, &link).expect("link");
+        let e = Store::new(&link).ensure_dir().unwrap_err();
+        assert!(e.to_string().contains("is a link"), "{e}");
+        // Another user's folder can only be made by root (CI runs as root).
+        if crate::storage::current_uid() == 0 {
+            let theirs = base.join("theirs");
+            fs::create_dir(&theirs).expect("theirs");
+            std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).expect("chown");
+            let e = Store::new(&theirs).ensure_dir().unwrap_err();
+            assert!(e.to_string().contains("belongs to another user"), "{e}");
+        }
+        // Ours but open to others: put right.
+        let open = base.join("open");
+        fs::create_dir(&open).expect("open");
+        fs::set_permissions(&open, fs::Permissions::from_mode(0o755)).expect("chmod");
+        Store::new(&open).ensure_dir().expect("ours");
+        let mode = fs::metadata(&open).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let _ = fs::remove_dir_all(&base);
+    }
+
+    #[test]
     fn names_are_checked() {
         assert!(validate_name("erp-prod_1.2").is_ok());
         for bad in [
