@@ -2,7 +2,8 @@
 # The window at rest against an empty Tauri 2 window, side by side in one run:
 # PSS summed over each app and its WebKit child processes (from /proc/PID/smaps_rollup)
 # after both have settled, median of 3 alternating rounds. The empty window is generated
-# into a temporary folder (same tauri version as Keyport's Cargo.lock) and built in release.
+# into a temporary folder by scripts/empty-tauri.sh (same tauri version as Keyport's
+# Cargo.lock) and built in release.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -11,33 +12,7 @@ SETTLE=${SETTLE:-10}
 
 if [ -z "${KEYPORT_BENCH_INNER:-}" ]; then
   cargo build --release -p keyport-app -p keyport-cli
-  empty=${EMPTY_TAURI_DIR:-/tmp/keyport-empty-tauri}
-  tauri_version=$(awk '/^name = "tauri"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
-  mkdir -p "$empty/src" "$empty/ui"
-  cat >"$empty/Cargo.toml" <<TOML
-[package]
-name = "empty-tauri"
-version = "0.1.0"
-edition = "2021"
-[build-dependencies]
-tauri-build = "2"
-[dependencies]
-tauri = { version = "=$tauri_version", features = ["custom-protocol"] }
-[profile.release]
-lto = "thin"
-codegen-units = 4
-strip = "debuginfo"
-TOML
-  echo 'fn main() { tauri_build::build() }' >"$empty/build.rs"
-  printf '%s\n' 'fn main() { tauri::Builder::default().run(tauri::generate_context!()).expect("runs"); }' >"$empty/src/main.rs"
-  echo '<!doctype html><title>empty</title>' >"$empty/ui/index.html"
-  cat >"$empty/tauri.conf.json" <<JSON
-{ "productName": "empty", "version": "0.1.0", "identifier": "dev.keyport.empty",
-  "build": { "frontendDist": "ui" },
-  "app": { "windows": [ { "title": "empty", "width": 900, "height": 640 } ] },
-  "bundle": { "active": false, "icon": [] } }
-JSON
-  mkdir -p "$empty/icons" && cp "$ROOT/src-tauri/icons/icon.png" "$empty/icons/icon.png"
+  empty=$(bash scripts/empty-tauri.sh)
   (cd "$empty" && cargo build --release)
   export EMPTY_BIN="$empty/target/release/empty-tauri" KEYPORT_BENCH_INNER=1
   exec bash scripts/with-session.sh bash "${BASH_SOURCE[0]}"

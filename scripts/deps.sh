@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything Keyport's build and tests need on a fresh Debian 12 machine.
-# Fast no-op when everything is already there.
+# Fast no-op when everything is already there. `--package` also installs tauri-cli, the
+# Tauri bundler scripts/package.sh builds the .deb with (scripts/test.sh asks for it).
 set -euo pipefail
+package=false
+if [ "${1:-}" = --package ]; then package=true; fi
 
 PACKAGES=(
   # Tauri 2 build dependencies
@@ -13,6 +16,8 @@ PACKAGES=(
   xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
   # Misc tools used by tests and benchmarks
   xclip hyperfine ca-certificates curl
+  # The package's checks (dpkg-shlibdeps) and its tray test (the menu read over D-Bus)
+  dpkg-dev libglib2.0-bin
 )
 
 log() { printf '[deps] %s\n' "$*" >&2; }
@@ -61,6 +66,14 @@ fi
 if ! command -v tauri-driver >/dev/null 2>&1; then
   log "installing tauri-driver"
   cargo install tauri-driver --locked --version '^2'
+fi
+
+# The Tauri bundler, for scripts/package.sh (the .deb). Pinned: a new tauri-cli may bundle
+# differently. Compiling it takes about 8 minutes on 2 cores, once per machine.
+TAURI_CLI_VERSION=2.12.4
+if $package && [ "$(cargo tauri --version 2>/dev/null)" != "tauri-cli $TAURI_CLI_VERSION" ]; then
+  log "installing tauri-cli $TAURI_CLI_VERSION"
+  cargo install tauri-cli --version "=$TAURI_CLI_VERSION" --locked
 fi
 
 log "ok"

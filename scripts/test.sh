@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: installs dependencies, checks formatting, builds the
 # whole workspace (desktop app included) and runs every test inside a throwaway
-# desktop session (D-Bus + gnome-keyring + Xvfb). Exit code is cargo test's.
+# desktop session (D-Bus + gnome-keyring + Xvfb); then builds the Debian package,
+# installs it into this machine, tries the installed programs and purges it
+# (scripts/package-test.sh). Fails if either part fails.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,7 +13,7 @@ export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 log() { printf '\n[test] %s\n' "$*" >&2; }
 
 log "dependencies"
-bash "$ROOT/scripts/deps.sh"
+bash "$ROOT/scripts/deps.sh" --package
 
 log "cargo fmt --check"
 if ! cargo fmt --all -- --check; then
@@ -23,5 +25,14 @@ log "cargo build --workspace --all-targets"
 cargo build --workspace --all-targets
 
 log "cargo test --workspace --all-targets (inside scripts/with-session.sh)"
-exec bash "$ROOT/scripts/with-session.sh" \
-  cargo test --workspace --all-targets --no-fail-fast -- --test-threads=2
+tests=0
+bash "$ROOT/scripts/with-session.sh" \
+  cargo test --workspace --all-targets --no-fail-fast -- --test-threads=2 || tests=$?
+
+# Last, so its closing line (`package: N passed, N failed`) ends the run's output.
+log "the package: build, install, try, purge (scripts/package-test.sh)"
+package=0
+if [ "$tests" -ne 0 ]; then log "(cargo test failed with exit $tests; the package is tried all the same)"; fi
+bash "$ROOT/scripts/package-test.sh" || package=$?
+if [ "$tests" -ne 0 ]; then exit "$tests"; fi
+exit "$package"

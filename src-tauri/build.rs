@@ -18,6 +18,8 @@ const COMMANDS: &[&str] = &[
     "test",
     "revoke",
     "add_token",
+    "autostart_get",
+    "autostart_set",
 ];
 
 fn main() {

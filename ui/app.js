@@ -999,6 +999,42 @@ function applyInfo(info) {
   }));
 }
 
+/** "Start at login": read from Rust, changed through Keyport's own commands. */
+async function loadAutostart() {
+  const box = $("#autostart");
+  try {
+    box.checked = await invoke("autostart_get");
+    box.disabled = false;
+  } catch (e) {
+    box.disabled = true;
+    box.parentElement.title = sentence(e);
+  }
+}
+
+async function setAutostart() {
+  const box = $("#autostart");
+  const wanted = box.checked;
+  box.disabled = true;
+  try {
+    box.checked = await invoke("autostart_set", { on: wanted });
+    toast(box.checked ? "Keyport will start in the tray when you log in." : "Keyport will not start at login.");
+  } catch (e) {
+    box.checked = !wanted;
+    pageError(e);
+  } finally {
+    box.disabled = false;
+  }
+}
+
+/** The tray's "needs attention" rows open the window on that connection. */
+function focusConnection(name) {
+  const el = document.querySelector(`[data-connection="${CSS.escape(name)}"]`);
+  if (!el) return;
+  el.scrollIntoView({ block: "center" });
+  el.classList.add("flash");
+  setTimeout(() => el.classList.remove("flash"), 1600);
+}
+
 async function start() {
   listen("connect-tick", (e) => handleConnectEvent("tick", e.payload));
   listen("connect-ignored", (e) => handleConnectEvent("ignored", e.payload));
@@ -1012,6 +1048,9 @@ async function start() {
     pageError(e);
   }
   listen("connections-changed", () => reload());
+  listen("focus-connection", (e) => focusConnection(e.payload));
+  $("#autostart").addEventListener("change", setAutostart);
+  loadAutostart();
   await reload();
   loadRegistrations();
   setInterval(tick, 1000);

@@ -1,14 +1,17 @@
 //! Work the app does on its own, as tasks on the async runtime: refresh OAuth tokens
 //! before they expire (the engine makes it single-flight across processes with a file
 //! lock, so the CLI and the window never both spend a rotating refresh token), show one
-//! desktop notification per expiry warning, tell the window when the metadata file
-//! changed (a CLI `connect`, `refresh` or `revoke` shows up without a restart), and serve
-//! `keyport token` from memory over the agent socket.
+//! desktop notification per expiry warning, tell the window and the tray when the
+//! metadata file changed (a CLI `connect`, `refresh` or `revoke` shows up without a
+//! restart), and serve `keyport token` from memory over the agent socket ([`Agent`], which
+//! the tray pauses and resumes). None of it depends on the window being shown: closing
+//! the window only hides it.
 
 use keyport_engine::{ConnectionView, Keyport, Kind, Status, Warning};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Runtime};
 use tauri_plugin_notification::NotificationExt;
 use tokio::time::{interval, sleep, MissedTickBehavior};
@@ -20,17 +23,66 @@ const REFRESH_AHEAD: i64 = 300;
 /// How often the metadata file is checked for changes.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
-pub fn spawn<R: Runtime>(app: AppHandle<R>, kp: Arc<Keyport>) {
+pub fn spawn<R: Runtime>(app: AppHandle<R>, kp: Arc<Keyport>, agent: &Agent) {
     tauri::async_runtime::spawn(refresher(app.clone(), kp.clone()));
-    tauri::async_runtime::spawn(watch(app, kp.metadata_path()));
-    #[cfg(unix)]
-    tauri::async_runtime::spawn(async move {
-        // While the window is open, `keyport token` is answered from memory. Another agent
-        // (a `keyport agent`) that already serves keeps serving; this one steps aside.
-        if let Err(e) = keyport_engine::agent::serve(kp).await {
-            eprintln!("keyport-app: the token agent did not start: {e}");
+    tauri::async_runtime::spawn(watch(app.clone(), kp.metadata_path()));
+    agent.start(&app, kp);
+}
+
+/// The token agent as a task that can be paused ("Pause agent" in the tray) and resumed.
+/// While it runs, `keyport token` is answered from memory; paused, the CLI reads the
+/// keychain itself, as it does with no Keyport running.
+#[derive(Default)]
+pub struct Agent {
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Agent {
+    /// Starts serving unless this app already does. Another agent (a `keyport agent`) that
+    /// already serves keeps serving; this one steps aside and the tray offers "Resume".
+    pub fn start<R: Runtime>(&self, app: &AppHandle<R>, kp: Arc<Keyport>) {
+        let mut task = self.task.lock().unwrap_or_else(|p| p.into_inner());
+        if task.as_ref().is_some_and(|t| !t.inner().is_finished()) {
+            return;
         }
-    });
+        let app = app.clone();
+        *task = Some(tauri::async_runtime::spawn(async move {
+            #[cfg(unix)]
+            if let Err(e) = keyport_engine::agent::serve(kp).await {
+                eprintln!("keyport-app: the token agent did not start: {e}");
+            }
+            #[cfg(not(unix))]
+            let _ = kp;
+            crate::tray::refresh(&app);
+        }));
+    }
+
+    /// Whether this app's agent is serving now.
+    pub fn serving(&self) -> bool {
+        let task = self.task.lock().unwrap_or_else(|p| p.into_inner());
+        task.as_ref().is_some_and(|t| !t.inner().is_finished())
+    }
+
+    /// Stops serving: the listener is closed and its socket file removed, unless another
+    /// agent answers on it by then. Answers already under way finish.
+    pub async fn pause(&self, kp: &Keyport) {
+        let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let Some(task) = task else { return };
+        if task.inner().is_finished() {
+            return;
+        }
+        task.abort();
+        let _ = task.await;
+        #[cfg(unix)]
+        {
+            let sock = keyport_engine::agent::socket_path(&kp.settings().config_dir);
+            if std::os::unix::net::UnixStream::connect(&sock).is_err() {
+                let _ = std::fs::remove_file(sock);
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = kp;
+    }
 }
 
 async fn refresher<R: Runtime>(app: AppHandle<R>, kp: Arc<Keyport>) {
@@ -81,6 +133,8 @@ async fn tend<R: Runtime>(app: &AppHandle<R>, kp: &Keyport) {
     if changed {
         let _ = app.emit("connections-changed", ());
     }
+    // Statuses follow the clock too (valid → expiring soon → expired).
+    crate::tray::refresh(app);
 }
 
 /// The warnings of `v` not shown yet: one notification per warning key (`7d`, `1d`,
@@ -113,6 +167,7 @@ async fn watch<R: Runtime>(app: AppHandle<R>, path: PathBuf) {
         if now != last {
             last = now;
             let _ = app.emit("connections-changed", ());
+            crate::tray::refresh(&app);
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::clipboard::Copied;
 use crate::connect::Started;
-use crate::error::CmdResult;
+use crate::error::{CmdResult, CommandError};
 use crate::AppState;
 use keyport_engine::{
     masked, secret, ConnectionView, ExposeSecret, Form, Keyport, Registration, RevokeReport,
@@ -12,6 +12,7 @@ use keyport_engine::{
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
+use tauri_plugin_autostart::ManagerExt;
 
 #[derive(Serialize)]
 pub struct Info {
@@ -148,4 +149,30 @@ pub async fn revoke(
         .revoke(&name, force)
         .await
         .map_err(Into::into)
+}
+
+fn autostart_error(e: impl std::fmt::Display) -> CommandError {
+    CommandError::new(
+        "autostart",
+        format!("Keyport could not change \"Start at login\" ({e}). Check that your home folder's .config/autostart folder is yours and writable, and try again."),
+    )
+}
+
+/// "Start at login": whether the desktop's autostart entry for Keyport exists.
+#[tauri::command]
+pub async fn autostart_get(app: AppHandle) -> CmdResult<bool> {
+    app.autolaunch().is_enabled().map_err(autostart_error)
+}
+
+/// Turns "Start at login" on (an XDG autostart entry that starts Keyport in the tray) or
+/// off; answers the setting as it now is.
+#[tauri::command]
+pub async fn autostart_set(app: AppHandle, on: bool) -> CmdResult<bool> {
+    let manager = app.autolaunch();
+    if on {
+        manager.enable().map_err(autostart_error)?;
+    } else {
+        manager.disable().map_err(autostart_error)?;
+    }
+    manager.is_enabled().map_err(autostart_error)
 }

@@ -1,5 +1,9 @@
 //! Keyport's desktop window: a thin Tauri shell over `keyport-engine`. The window (plain
 //! HTML/JS in `ui/`) calls the commands in [`commands`]; tokens stay on the Rust side.
+//!
+//! Keyport lives in the tray ([`tray`]): closing the window hides it, and the agent and the
+//! background refresh go on until "Quit". `--hidden` starts it in the tray without the
+//! window (what "Start at login" runs).
 
 // No console window next to the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
@@ -9,18 +13,25 @@ mod clipboard;
 mod commands;
 mod connect;
 mod error;
+mod tray;
 
 use error::{CmdResult, CommandError};
 use keyport_engine::{Keyport, Settings};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tauri::Manager;
+use tauri::{Manager, WindowEvent};
+use tauri_plugin_notification::NotificationExt;
 
 pub struct AppState {
     /// The engine, or why it could not be opened (shown in the window, not a crash).
     keyport: Result<Arc<Keyport>, CommandError>,
     attempts: connect::Attempts,
     clip: clipboard::ClipGuard,
+    agent: background::Agent,
 }
+
+/// The argument "Start at login" starts Keyport with: straight to the tray.
+const HIDDEN_ARG: &str = "--hidden";
 
 impl AppState {
     fn keyport(&self) -> CmdResult<Arc<Keyport>> {
@@ -50,19 +61,37 @@ fn main() {
         });
     let app = tauri::Builder::default()
         // First, so a second launch hands over to the running window before doing anything.
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            if let Some(w) = app.get_webview_window("main") {
-                let _ = w.unminimize();
-                let _ = w.show();
-                let _ = w.set_focus();
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            // A second start at login (`--hidden`) leaves the window where it is.
+            if !args.iter().any(|a| a == HIDDEN_ARG) {
+                tray::show_window(app)
             }
         }))
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
+        // Off until the person ticks "Start at login"; the window reaches it only through
+        // `autostart_get`/`autostart_set`, never through the plugin's own commands.
+        .plugin(
+            tauri_plugin_autostart::Builder::new()
+                .arg(HIDDEN_ARG)
+                .build(),
+        )
         .manage(AppState {
             keyport: keyport.clone(),
             attempts: connect::Attempts::default(),
             clip: clipboard::ClipGuard::default(),
+            agent: background::Agent::default(),
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps Keyport in the tray: the agent keeps serving and
+            // tokens keep being refreshed. "Quit" in the tray ends it.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == "main" {
+                    api.prevent_close();
+                    let _ = window.hide();
+                    say_once_still_running(window.app_handle());
+                }
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::info,
@@ -79,10 +108,25 @@ fn main() {
             commands::test,
             commands::revoke,
             commands::add_token,
+            commands::autostart_get,
+            commands::autostart_set,
         ])
         .setup(move |app| {
+            // The window is made hidden (tauri.conf.json) and shown here, unless Keyport
+            // was started at login: then it waits in the tray.
+            if !std::env::args().any(|a| a == HIDDEN_ARG) {
+                if let Some(w) = app.get_webview_window("main") {
+                    let _ = w.show();
+                }
+            }
             if let Ok(kp) = &keyport {
-                background::spawn(app.handle().clone(), kp.clone());
+                let agent = &app.state::<AppState>().agent;
+                background::spawn(app.handle().clone(), kp.clone(), agent);
+            }
+            // Should the tray icon not be made, Keyport still works as a window, and a
+            // second launch brings a hidden window back.
+            if let Err(e) = tray::create(app.handle()) {
+                eprintln!("keyport-app: no tray icon: {e}");
             }
             Ok(())
         })
@@ -94,4 +138,19 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// The first time the window is closed, one notification says that Keyport is still
+/// there (on desktops that show no tray icons it is the only sign).
+fn say_once_still_running<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    static SAID: AtomicBool = AtomicBool::new(false);
+    if SAID.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let _ = app
+        .notification()
+        .builder()
+        .title("Keyport is still running")
+        .body("It keeps serving and refreshing tokens in the background. Open it again from the tray or by starting Keyport again; Quit is in the tray menu.")
+        .show();
 }

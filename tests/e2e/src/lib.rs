@@ -5,9 +5,10 @@
 //! (throwaway HOME, config dir, keychain namespace and a fake `BROWSER`), runs the
 //! built `keyport` CLI or desktop app in it, checks the keychain from outside with
 //! [`keychain`], and drives consent pages with [`Chromium`] or the app window with
-//! [`TauriDriver`].
+//! [`TauriDriver`]; [`desktop`] reads the app's tray menu and window as the desktop does.
 
 pub mod browser;
+pub mod desktop;
 pub mod env;
 pub mod keychain;
 pub mod webdriver;

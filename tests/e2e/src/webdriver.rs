@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -119,6 +120,8 @@ pub struct Session {
     endpoint: String,
     id: String,
     wait: Duration,
+    /// A Keyport window's session holds this until it is deleted: see [`TauriDriver::session`].
+    _app: Option<MutexGuard<'static, ()>>,
 }
 
 impl Session {
@@ -138,6 +141,7 @@ impl Session {
             endpoint,
             id,
             wait: Duration::from_secs(10),
+            _app: None,
         })
     }
 
@@ -304,7 +308,19 @@ impl DriverProcess {
 
 impl Drop for DriverProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SIGTERM first: tauri-driver then ends the WebKitWebDriver it started, which a
+        // SIGKILL would leave running.
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill")
+            .arg(&pid)
+            .stderr(Stdio::null())
+            .status();
+        let ended = wait_until(Duration::from_secs(3), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        });
+        if !ended {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
@@ -349,10 +365,45 @@ impl TauriDriver {
     }
 
     /// Launches `application` (a Tauri/WebKitGTK binary) and opens a session on its window.
+    ///
+    /// One Keyport window at a time on the session bus: Keyport is a single-instance app, so
+    /// a second one started while another runs hands over to it and exits. The session
+    /// waits for the previous window's session to end and for the previous app to let go
+    /// of its single-instance name (up to 30 s), then holds a lock until it is deleted.
     pub fn session(&self, application: &Path, args: &[&str]) -> Result<Session> {
+        static ONE_APP: Mutex<()> = Mutex::new(());
+        let guard = ONE_APP.lock().unwrap_or_else(|p| p.into_inner());
+        if !wait_until(Duration::from_secs(30), || !single_instance_taken()) {
+            return Err(Error::Timeout(format!(
+                "another Keyport still holds {SINGLE_INSTANCE_NAME} on the session bus"
+            )));
+        }
         let caps = json!({ "tauri:options": { "application": application, "args": args } });
-        Session::new(self.endpoint(), caps)
+        let mut session = Session::new(self.endpoint(), caps)?;
+        session._app = Some(guard);
+        Ok(session)
     }
+}
+
+/// The D-Bus name a running Keyport holds (tauri-plugin-single-instance: the app's
+/// identifier + `.SingleInstance`).
+const SINGLE_INSTANCE_NAME: &str = "dev.keyport.desktop.SingleInstance";
+
+fn single_instance_taken() -> bool {
+    let out = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply=literal",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+        ])
+        .arg(format!("string:{SINGLE_INSTANCE_NAME}"))
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    // No session bus (or no dbus-send): nothing to wait for.
+    out.is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("true"))
 }
 
 fn tauri_driver_bin() -> PathBuf {
