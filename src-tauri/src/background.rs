@@ -175,8 +175,7 @@ async fn watch<R: Runtime>(app: AppHandle<R>, path: PathBuf) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keyport_engine::vendors::Input;
-    use keyport_engine::{Form, Settings};
+    use keyport_engine::Settings;
 
     /// An engine with an in-memory vault over a throwaway folder.
     fn keyport(tag: &str) -> (Keyport, PathBuf) {
@@ -196,37 +195,9 @@ mod tests {
     /// A real view: an admin-issued token of the first vendor whose form takes plain
     /// values (the shell knows no vendor), expiring in three days when it has a date.
     async fn sample(kp: &Keyport) -> ConnectionView {
-        let in_3_days = keyport_engine::time::format_utc(keyport_engine::time::now() + 3 * 86_400);
-        for v in Keyport::vendors()
-            .into_iter()
-            .filter(|v| v.kind == Kind::Admin)
-        {
-            let values = v
-                .fields
-                .iter()
-                .filter(|f| (f.required && f.default.is_none()) || f.input == Input::Date)
-                .map(|f| {
-                    let value = match f.input {
-                        Input::Url => "https://erp.example.com".to_owned(),
-                        Input::Number => "1".to_owned(),
-                        Input::Date => in_3_days[..10].to_owned(),
-                        Input::Choice => f.choices[0].0.to_owned(),
-                        _ => "sample-value-0123456789".to_owned(),
-                    };
-                    (f.key.to_owned(), value)
-                })
-                .collect();
-            let form = Form {
-                vendor: v.id.to_owned(),
-                name: "sample".into(),
-                values,
-                ..Form::default()
-            };
-            if let Ok(view) = kp.add_token(form).await {
-                return view;
-            }
-        }
-        panic!("no vendor with admin-issued tokens took plain values");
+        kp.add_sample_token("sample", "sample-value-0123456789", Some(3))
+            .await
+            .expect("a sample token")
     }
 
     #[tokio::test]

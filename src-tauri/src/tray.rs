@@ -234,7 +234,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keyport_engine::{Form, Keyport, Settings};
+    use keyport_engine::{Keyport, Settings};
 
     /// A real view (an admin-issued token), then changed field by field below.
     async fn view() -> ConnectionView {
@@ -249,36 +249,12 @@ mod tests {
         })
         .expect("settings");
         let kp = Keyport::in_memory(settings).0;
-        for v in Keyport::vendors()
-            .into_iter()
-            .filter(|v| v.kind == Kind::Admin)
-        {
-            let values = v
-                .fields
-                .iter()
-                .filter(|f| f.required && f.default.is_none())
-                .map(|f| {
-                    let value = match f.input {
-                        keyport_engine::vendors::Input::Url => "https://erp.example.com",
-                        keyport_engine::vendors::Input::Number => "1",
-                        keyport_engine::vendors::Input::Choice => f.choices[0].0,
-                        _ => "sample-value-0123456789",
-                    };
-                    (f.key.to_owned(), value.to_owned())
-                })
-                .collect();
-            let form = Form {
-                vendor: v.id.to_owned(),
-                name: "sample".into(),
-                values,
-                ..Form::default()
-            };
-            if let Ok(view) = kp.add_token(form).await {
-                let _ = std::fs::remove_dir_all(&dir);
-                return view;
-            }
-        }
-        panic!("no vendor with admin-issued tokens took plain values");
+        let view = kp
+            .add_sample_token("sample", "sample-value-0123456789", None)
+            .await
+            .expect("a sample token");
+        let _ = std::fs::remove_dir_all(&dir);
+        view
     }
 
     #[tokio::test]

@@ -391,7 +391,7 @@ mod serve_tests {
         let (served, took, big, odd, neg) = answers;
         match served {
             Some(AgentAnswer::Token(t)) => {
-                assert_eq!(t.expose_secret(), "machship-token-0123456789")
+                assert_eq!(t.expose_secret(), "sample-token-0123456789")
             }
             _ => panic!("the agent served the token"),
         }
@@ -408,17 +408,12 @@ mod serve_tests {
 #[cfg(test)]
 mod lock_tests {
     use super::*;
-    use crate::tests::{form, world};
+    use crate::tests::world;
 
     pub(super) async fn served(w: &crate::tests::World, options: Options) -> PathBuf {
-        let base = format!("{}/machship/apiv2", w.mock.base_url());
-        w.kp.add_token(form(
-            "machship",
-            "m",
-            &[("token", "machship-token-0123456789"), ("base_url", &base)],
-        ))
-        .await
-        .expect("added");
+        w.kp.add_sample_token("m", "sample-token-0123456789", None)
+            .await
+            .expect("added");
         tokio::spawn(serve_with(w.kp.clone(), options));
         let sock = socket_path(&w.dir);
         for _ in 0..100 {

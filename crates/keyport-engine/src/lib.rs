@@ -99,6 +99,53 @@ impl Keyport {
         (kp, memory)
     }
 
+    /// For tests of the engine and its callers, which name no vendor: stores `token` as an
+    /// admin-issued token of the first vendor whose form takes plain values, expiring in
+    /// `days` when given.
+    #[cfg(any(test, feature = "testing"))]
+    pub async fn add_sample_token(
+        &self,
+        name: &str,
+        token: &str,
+        days: Option<i64>,
+    ) -> Result<ConnectionView> {
+        use vendors::{Input, Slot};
+        let expires = days.map(|d| time::format_utc(time::now() + d * 86_400)[..10].to_owned());
+        let mut last = None;
+        for v in Self::vendors()
+            .into_iter()
+            .filter(|v| v.kind == Kind::Admin)
+        {
+            let values = v
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    let value = match (f.slot, f.input) {
+                        (Some(Slot::Token), _) => token.to_owned(),
+                        (_, Input::Date) => expires.clone()?,
+                        _ if !f.required || f.default.is_some() => return None,
+                        (_, Input::Url) => "https://erp.example.com".to_owned(),
+                        (_, Input::Number) => "1".to_owned(),
+                        (_, Input::Choice) => f.choices[0].0.to_owned(),
+                        _ => "sample-value-0123456789".to_owned(),
+                    };
+                    Some((f.key.to_owned(), value))
+                })
+                .collect();
+            let form = Form {
+                vendor: v.id.to_owned(),
+                name: name.to_owned(),
+                values,
+                ..Form::default()
+            };
+            match self.add_token(form).await {
+                Ok(view) => return Ok(view),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::input("no vendor takes admin-issued tokens")))
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
