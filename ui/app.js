@@ -745,6 +745,12 @@ function handleConnectEvent(kind, p) {
       state.attempt = null;
       connectDialog.close();
       toast(`Connected '${p.view.name}' (${p.view.vendor_label}): ${p.view.status_text}.`);
+      // A replace retires the old sign-in at the vendor, best effort: say what became of it.
+      const old = p.view.replaced;
+      if (old) {
+        for (const step of old.steps) toast(`The old sign-in: ${step}`, false, 10000);
+        if (old.problem) toast(`The old sign-in was not revoked: ${old.problem}`, true, 20000);
+      }
       reload().then(() => {
         const first = $(`[data-connection="${CSS.escape(p.view.name)}"] [data-action="copy-token"]`);
         if (first) first.focus();

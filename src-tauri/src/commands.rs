@@ -7,8 +7,8 @@ use crate::connect::Started;
 use crate::error::{CmdResult, CommandError};
 use crate::AppState;
 use keyport_engine::{
-    masked, secret, ConnectionView, ExposeSecret, Form, Keyport, Registration, RevokeReport,
-    SecretString, TestReport, VendorInfo,
+    masked, secret, Connected, ConnectionView, ExposeSecret, Form, Keyport, Registration,
+    RevokeReport, SecretString, TestReport, VendorInfo,
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -60,7 +60,7 @@ pub async fn connect_cancel(state: State<'_, AppState>) -> CmdResult<()> {
 }
 
 #[tauri::command]
-pub async fn connect_paste(state: State<'_, AppState>, url: String) -> CmdResult<ConnectionView> {
+pub async fn connect_paste(state: State<'_, AppState>, url: String) -> CmdResult<Connected> {
     state.attempts.paste(url).await
 }
 

@@ -12,9 +12,7 @@
 //! One attempt at a time: the registered redirect URI fixes the loopback port.
 
 use crate::error::{CmdResult, CommandError};
-use keyport_engine::{
-    time, Cancel, ConnectionView, Error, Form, Keyport, PendingConnect, WaitEvent,
-};
+use keyport_engine::{time, Cancel, Connected, Error, Form, Keyport, PendingConnect, WaitEvent};
 use serde::Serialize;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -38,7 +36,7 @@ pub struct Started {
 }
 
 /// A pasted URL and where its outcome goes.
-type Pasted = (String, oneshot::Sender<CmdResult<ConnectionView>>);
+type Pasted = (String, oneshot::Sender<CmdResult<Connected>>);
 
 struct Attempt {
     id: u64,
@@ -85,7 +83,7 @@ struct Ignored {
 #[derive(Clone, Serialize)]
 struct Done {
     attempt: u64,
-    view: ConnectionView,
+    view: Connected,
 }
 
 #[derive(Clone, Serialize)]
@@ -120,7 +118,7 @@ fn sentence(note: &str) -> String {
 }
 
 /// Tells the window how attempt `id` ended.
-fn report<R: Runtime>(app: &AppHandle<R>, id: u64, outcome: CmdResult<ConnectionView>) {
+fn report<R: Runtime>(app: &AppHandle<R>, id: u64, outcome: CmdResult<Connected>) {
     match outcome {
         Ok(view) => {
             let _ = app.emit("connect-done", Done { attempt: id, view });
@@ -214,7 +212,7 @@ impl Attempts {
         id: u64,
         mut pending: PendingConnect,
         cancel: &Cancel,
-    ) -> CmdResult<ConnectionView> {
+    ) -> CmdResult<Connected> {
         let callback = pending
             .wait(cancel, |event| {
                 let _ = match event {
@@ -245,7 +243,7 @@ impl Attempts {
         pending: PendingConnect,
         cancel: &Cancel,
         mut inbox: mpsc::Receiver<Pasted>,
-    ) -> CmdResult<ConnectionView> {
+    ) -> CmdResult<Connected> {
         let window = (pending.expires_at() - time::now()).max(0) as u64;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(window);
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -302,7 +300,7 @@ impl Attempts {
 
     /// Hands the URL the browser landed on to the waiting attempt; its outcome comes back
     /// (and, when it ends the attempt, as `connect-done` or `connect-failed` too).
-    pub async fn paste(&self, url: String) -> CmdResult<ConnectionView> {
+    pub async fn paste(&self, url: String) -> CmdResult<Connected> {
         let inbox = {
             let slot = self.lock();
             let attempt = slot.current.as_ref().ok_or_else(|| {

@@ -459,7 +459,8 @@ async fn connect(kp: &Keyport, m: &ArgMatches, out: &mut impl Write) -> Result<E
         pending.accept_pasted(&line)?
     };
     eprintln!();
-    let view = deferring_signals(kp.finish_connect(pending, callback)).await?;
+    let done = deferring_signals(kp.finish_connect(pending, callback)).await?;
+    let view = &done.connection;
     write(writeln!(
         out,
         "Connected '{}' ({}): {}.",
@@ -467,6 +468,14 @@ async fn connect(kp: &Keyport, m: &ArgMatches, out: &mut impl Write) -> Result<E
     ))?;
     if let Some(account) = &view.account {
         write(writeln!(out, "Account: {account}"))?;
+    }
+    if let Some(old) = &done.replaced {
+        for s in &old.steps {
+            write(writeln!(out, "The old sign-in: {s}"))?;
+        }
+        if let Some(problem) = &old.problem {
+            eprintln!("Warning: the old sign-in was not revoked: {problem}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -27,14 +27,14 @@ pub mod time;
 mod tokens;
 pub mod vendors;
 
-pub use connect::{Callback, Cancel, PendingConnect, WaitEvent, DEFAULT_WINDOW};
+pub use connect::{Callback, Cancel, Connected, PendingConnect, WaitEvent, DEFAULT_WINDOW};
 pub use error::{Action, ActionKind, Error, Result, VendorError};
 pub use input::Form;
 pub use secret::{masked, secret, ExposeSecret, SecretString};
 pub use settings::Settings;
 pub use status::{ConnectionView, Status, Warning, WARN_DAYS};
 pub use storage::metadata::Registration;
-pub use tokens::{RevokeReport, TestReport};
+pub use tokens::{Retired, RevokeReport, TestReport};
 pub use vendors::{Field, Kind};
 
 #[cfg(any(test, feature = "testing"))]

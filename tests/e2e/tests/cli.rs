@@ -367,6 +367,22 @@ fn advanced_rotation_chain_end_reconnect_and_revocation() {
     ));
     assert!(text.contains("Connected 'adv'"), "{text}");
     assert_eq!(list(&env)[0]["status"], "valid");
+    // The replaced grant is revoked at the vendor (its access token had expired: no
+    // logout), and the report says so.
+    assert!(
+        text.contains("The old sign-in: MYOB Advanced revoked the refresh token."),
+        "{text}"
+    );
+    let hints = |st: &serde_json::Value| -> Vec<String> {
+        st["revocations"]
+            .as_array()
+            .expect("revocations")
+            .iter()
+            .filter_map(|r| r["token_type_hint"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(hints(&stats(&mock)), ["refresh_token", "access_token"]);
+    ok(env.keyport().args(["token", "adv"]).run());
 
     let r = ok(env.keyport().args(["revoke", "adv"]).run());
     assert!(
@@ -374,13 +390,15 @@ fn advanced_rotation_chain_end_reconnect_and_revocation() {
         "{r}"
     );
     let st = stats(&mock);
-    let hints: Vec<&str> = st["revocations"]
-        .as_array()
-        .expect("revocations")
-        .iter()
-        .filter_map(|r| r["token_type_hint"].as_str())
-        .collect();
-    assert_eq!(hints, vec!["refresh_token", "access_token"]);
+    assert_eq!(
+        hints(&st),
+        [
+            "refresh_token",
+            "access_token",
+            "refresh_token",
+            "access_token"
+        ]
+    );
     assert_eq!(num(&st, "logouts"), 1);
     assert!(stored(&env, "adv").is_none());
 }

@@ -667,6 +667,28 @@ fn window_connects_copies_refreshes_and_revokes() {
     chromium.approve(&consent).expect("MYOB Advanced consent");
     wait_visible(&app, &format!("{}[data-status=\"valid\"]", row("adv")));
     assert!(secrets(&env, "adv").is_some());
+
+    // Reconnect: the form comes back from the registration; the replaced grant is
+    // revoked at the vendor and the window says so.
+    let before = access_token(&env, "adv");
+    let revocations = mock.stats().revocations.len();
+    click(&app, &button("adv", "reconnect"));
+    wait_visible(&app, "#connect-form");
+    assert_eq!(value(&app, "#conn-name"), json!("adv"));
+    click(&app, "#connect-submit");
+    wait_visible(&app, "#countdown");
+    let consent = env.wait_for_browser_url(WAIT);
+    chromium
+        .approve(&consent)
+        .expect("MYOB Advanced consent again");
+    wait_js(
+        &app,
+        "return [...document.querySelectorAll('#toasts .toast')].some(t => t.textContent.includes('The old sign-in: MYOB Advanced revoked the refresh token.'));",
+        "the window to report the old grant revoked",
+    );
+    assert_ne!(access_token(&env, "adv"), before, "the new grant is stored");
+    assert_eq!(mock.stats().revocations.len(), revocations + 2);
+
     let revocations = mock.stats().revocations.len();
     click(&app, &button("adv", "revoke"));
     wait_visible(&app, "#confirm-revoke");

@@ -14,6 +14,7 @@ use crate::oauth::{self, Client, Op, Pkce};
 use crate::storage::keychain::Secrets;
 use crate::storage::metadata::{Connection, Health, OAuthMeta, Registration};
 use crate::time::now;
+use crate::tokens::Retired;
 use crate::vendors::{self, Endpoints, Vendor};
 use crate::{ConnectionView, Error, Keyport, Result};
 use listener::{Listener, Outcome};
@@ -28,6 +29,16 @@ pub use tokio_util::sync::CancellationToken as Cancel;
 
 /// How long the person has to finish the vendor's sign-in by default.
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
+
+/// A finished connect: the stored connection and, for a replace, what became of the
+/// grant it replaced.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Connected {
+    #[serde(flatten)]
+    pub connection: ConnectionView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<Retired>,
+}
 
 /// Events while waiting, for countdowns and warnings.
 #[derive(Debug, Clone)]
@@ -279,7 +290,7 @@ impl Keyport {
     }
 
     /// Exchanges the code (at once: it lives minutes) and stores the connection.
-    pub async fn finish_connect(&self, p: PendingConnect, cb: Callback) -> Result<ConnectionView> {
+    pub async fn finish_connect(&self, p: PendingConnect, cb: Callback) -> Result<Connected> {
         use crate::secret::ExposeSecret;
         let label = p.vendor.label();
         let mut params: Vec<(&str, &str)> = vec![
@@ -345,12 +356,19 @@ impl Keyport {
             notified: Vec::new(),
             unknown: Default::default(),
         };
-        let view = self.store_new(conn, &secrets, p.replace).await?;
+        let (view, old) = self.store_new(conn, &secrets, p.replace).await?;
         // The connection works without it; only the next form is not prefilled.
         let _ = self
             .remember_registration(p.registration, remembered_secret.as_ref())
             .await;
-        Ok(view)
+        let replaced = match old {
+            Some((old, old_secrets)) => self.retire(&old, &old_secrets, &secrets).await,
+            None => None,
+        };
+        Ok(Connected {
+            connection: view,
+            replaced,
+        })
     }
 
     /// Opens `url` in the person's browser (the settings' command, else the desktop's

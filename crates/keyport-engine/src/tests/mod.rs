@@ -103,7 +103,7 @@ async fn consent(authorize_url: &str, decision: &str) -> (u16, String) {
 }
 
 /// Begin → consent → wait → finish.
-pub(crate) async fn connect(w: &World, f: Form) -> crate::Result<crate::ConnectionView> {
+pub(crate) async fn connect(w: &World, f: Form) -> crate::Result<crate::Connected> {
     let mut pending = w.kp.begin_connect(f).await?;
     let url = pending.authorize_url().to_owned();
     let browser = tokio::spawn(async move { consent(&url, "allow").await });
@@ -171,7 +171,7 @@ async fn myob_connect_captures_the_business_and_hands_out_its_header_set() {
             ("api_base", &format!("{base}/myob/api")),
         ],
     );
-    let v = connect(&w, f).await.expect("connected");
+    let v = connect(&w, f).await.expect("connected").connection;
     assert_eq!(v.account.as_deref(), Some(keyport_mock::BUSINESS_NAME));
     assert_eq!(v.status, Status::Valid);
     let names: Vec<_> =
@@ -304,6 +304,78 @@ async fn a_failed_metadata_write_undoes_the_keychain_write() {
 }
 
 #[tokio::test]
+async fn connect_replace_retires_the_old_grant_at_the_vendor_best_effort() {
+    let w = world();
+    w.mock.configure(ConfigPatch {
+        advanced_list_revocation: Some(true),
+        ..ConfigPatch::default()
+    });
+    let port = free_port();
+    let first = connect(&w, advanced_form(&w, "adv", port))
+        .await
+        .expect("connected");
+    assert!(first.replaced.is_none(), "nothing was replaced");
+    let old = w.vault.raw("adv").unwrap();
+    let mut again = advanced_form(&w, "adv", port);
+    again.replace = true;
+    let done = connect(&w, again).await.expect("replaced");
+    let retired = done.replaced.expect("a report on the old grant");
+    assert_eq!(retired.problem, None);
+    for step in [
+        "ended the API session",
+        "revoked the refresh token",
+        "revoked the access token",
+    ] {
+        assert!(
+            retired.steps.iter().any(|s| s.contains(step)),
+            "{step}: {:?}",
+            retired.steps
+        );
+    }
+    let stats = w.mock.stats();
+    assert_eq!(stats.logouts, 1);
+    assert_eq!(stats.revocations.len(), 2);
+    assert!(
+        stats.revocations.iter().all(|r| r.known),
+        "the old tokens were known"
+    );
+    assert_ne!(w.vault.raw("adv").unwrap(), old, "the new grant is stored");
+    // The new grant was left alone: it refreshes.
+    w.kp.refresh("adv")
+        .await
+        .expect("the new grant still works");
+
+    // The vendor refuses: the new connection stands, the report says the old may live on.
+    w.mock.fail_next(FailNext {
+        endpoint: Endpoint::Revocation,
+        status: 503,
+        body: String::new(),
+        content_type: None,
+    });
+    let stored = w.vault.raw("adv").unwrap();
+    let mut third = advanced_form(&w, "adv", port);
+    third.replace = true;
+    let done = connect(&w, third)
+        .await
+        .expect("replaced despite the vendor");
+    let problem = done
+        .replaced
+        .unwrap()
+        .problem
+        .expect("the refusal is reported");
+    assert!(
+        problem.contains("HTTP 503") && problem.contains("may keep it valid"),
+        "{problem}"
+    );
+    assert_ne!(
+        w.vault.raw("adv").unwrap(),
+        stored,
+        "the newest grant is stored"
+    );
+    assert_eq!(w.kp.view("adv").await.unwrap().status, Status::Valid);
+}
+
+#[tokio::test]
 async fn revoke_keeps_everything_when_the_vendor_refuses_unless_forced() {
     let w = world();
     w.mock.configure(ConfigPatch {
@@ -367,7 +439,10 @@ async fn a_public_oidc_client_keeps_its_registration_and_a_secret_stays_with_its
         ],
     );
     // The mock accepts any loopback port for OIDC clients (RFC 8252 §7.3).
-    let v = connect(&w, f).await.expect("public client connects");
+    let v = connect(&w, f)
+        .await
+        .expect("public client connects")
+        .connection;
     assert_eq!(v.kind, crate::Kind::Oauth);
     let reg = w.kp.registrations().await.unwrap().remove(0);
     assert_eq!(

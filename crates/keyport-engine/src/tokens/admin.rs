@@ -28,7 +28,9 @@ impl Keyport {
             notified: Vec::new(),
             unknown: Default::default(),
         };
-        self.store_new(conn, &req.secrets, req.replace).await
+        // An admin-issued token is ended in the vendor's admin screen, where ending the old
+        // one may also end the new: the replaced one is only deleted here.
+        Ok(self.store_new(conn, &req.secrets, req.replace).await?.0)
     }
 
     /// Replaces an admin-issued token (after re-issuing it at the vendor), keeping the rest.

@@ -8,7 +8,7 @@ mod refresh;
 mod revoke;
 
 pub use handout::TestReport;
-pub use revoke::RevokeReport;
+pub use revoke::{Retired, RevokeReport};
 
 use crate::storage::keychain::Secrets;
 use crate::storage::metadata::Connection;
@@ -27,21 +27,21 @@ pub(crate) fn fresh(c: &Connection, min_valid: i64) -> bool {
 
 impl Keyport {
     /// Keychain first, then metadata; a failure in between leaves no orphan behind (a
-    /// replaced connection gets its old secrets back).
+    /// replaced connection gets its old secrets back). Returns what it replaced, if anything.
     pub(crate) async fn store_new(
         &self,
         conn: Connection,
         secrets: &Secrets,
         replace: bool,
-    ) -> Result<ConnectionView> {
+    ) -> Result<(ConnectionView, Option<(Connection, Secrets)>)> {
         let name = conn.name.clone();
         let _lock = self.store.connection_lock(&name).await?;
         self.store.ensure_new(&name, replace)?;
         let session = self.vault.session().await?;
-        let previous = if replace {
-            session.load(&name).await?
+        let (old, previous) = if replace {
+            (self.store.get(&name).ok(), session.load(&name).await?)
         } else {
-            None
+            (None, None)
         };
         session.save(&name, secrets).await?;
         let view = ConnectionView::of(&conn);
@@ -58,6 +58,6 @@ impl Keyport {
             };
             return Err(e);
         }
-        Ok(view)
+        Ok((view, old.zip(previous)))
     }
 }

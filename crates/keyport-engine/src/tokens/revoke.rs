@@ -1,13 +1,16 @@
 //! Revoke: at the vendor where it has a way (its API-session logout, then RFC 7009 for
 //! the refresh and access tokens), then here. When a vendor step fails nothing is removed,
-//! unless forced.
+//! unless forced. A `connect --replace` retires the grant it replaces the same way, best
+//! effort.
 
 use crate::error::{ActionKind, VendorError};
 use crate::http::{excerpt, Method};
 use crate::oauth::{self, Client};
-use crate::secret::ExposeSecret;
+use crate::secret::{ExposeSecret, SecretString};
+use crate::storage::keychain::Secrets;
+use crate::storage::metadata::Connection;
 use crate::time::now;
-use crate::vendors;
+use crate::vendors::{self, Vendor};
 use crate::{Error, Keyport, Result};
 use serde::Serialize;
 
@@ -21,6 +24,16 @@ pub struct RevokeReport {
     pub forced: bool,
 }
 
+/// What became of the grant a `connect --replace` took the place of: revoked at the
+/// vendor where it has a way, best effort. The new connection is stored either way.
+#[derive(Debug, Clone, Serialize)]
+pub struct Retired {
+    /// What was done at the vendor, one line per step.
+    pub steps: Vec<String>,
+    /// Why a vendor step failed: the old grant may still be live there until it expires.
+    pub problem: Option<String>,
+}
+
 impl Keyport {
     pub async fn revoke(&self, name: &str, force: bool) -> Result<RevokeReport> {
         let _lock = self.store.connection_lock(name).await?;
@@ -28,13 +41,93 @@ impl Keyport {
         let vendor = vendors::find(&conn.vendor)?;
         let session = self.vault.session().await?;
         let secrets = session.load(name).await?;
+        let (mut steps, failure) = match &secrets {
+            Some(s) => self.revoke_at_vendor(vendor, &conn, s, None).await,
+            None => (Vec::new(), None),
+        };
+        let forced = match failure {
+            Some(e) if !force => return Err(with_force(e).for_connection(name)),
+            Some(e) => {
+                steps.push(format!("Not done at the vendor: {e}"));
+                true
+            }
+            None => false,
+        };
+        session.delete(name).await?;
+        self.store.update(|d| {
+            d.connections.retain(|c| c.name != name);
+            Ok(())
+        })?;
+        steps.push("Deleted the tokens from the keychain and the connection from Keyport.".into());
+        Ok(RevokeReport {
+            vendor_steps: steps,
+            manual_steps: vendor.revoke_steps(),
+            forced,
+        })
+    }
+
+    /// Ends the grant a replaced OAuth connection held (its successor is already stored):
+    /// logout and RFC 7009 revocation where the vendor has them, never touching a token
+    /// the new connection also holds. Nothing here fails the connect.
+    pub(crate) async fn retire(
+        &self,
+        old: &Connection,
+        secrets: &Secrets,
+        kept: &Secrets,
+    ) -> Option<Retired> {
+        old.oauth.as_ref()?;
+        let vendor = vendors::find(&old.vendor).ok()?;
+        let (mut steps, failure) = self
+            .revoke_at_vendor(vendor, old, secrets, Some(kept))
+            .await;
+        if steps.is_empty() && failure.is_none() {
+            steps.push(format!(
+                "{} has no way to revoke the old sign-in: it is deleted from this computer and ends when its tokens expire.",
+                vendor.label()
+            ));
+        }
+        let after = format!("The new connection is stored and the old sign-in is deleted from this computer, but {} may keep it valid until its tokens expire.", vendor.label());
+        let problem = failure.map(|e| match e {
+            Error::Vendor(mut v) => {
+                v.advice = after;
+                v.to_string()
+            }
+            Error::Unreachable { url, detail } => {
+                format!("Keyport could not reach {url} ({detail}). {after}")
+            }
+            other => format!("{other} {after}"),
+        });
+        Some(Retired { steps, problem })
+    }
+
+    /// The vendor's side of a revocation: its API-session logout, then RFC 7009 for the
+    /// refresh and access tokens. Returns the steps done and the first failure; tokens
+    /// also in `kept` are left alone.
+    async fn revoke_at_vendor(
+        &self,
+        vendor: &'static dyn Vendor,
+        conn: &Connection,
+        s: &Secrets,
+        kept: Option<&Secrets>,
+    ) -> (Vec<String>, Option<Error>) {
         let mut steps = Vec::new();
         let mut failure: Option<Error> = None;
-        if let (Some(meta), Some(s)) = (&conn.oauth, &secrets) {
-            let label = vendor.label();
-            // Logout first: it needs the access token the revocation is about to kill.
-            let access_alive = conn.expires_at.is_none_or(|e| e > now());
-            if let (Some(url), Some(at), true) = (&meta.logout_url, &s.access_token, access_alive) {
+        let Some(meta) = &conn.oauth else {
+            return (steps, failure);
+        };
+        let held = |t: &SecretString| {
+            kept.is_some_and(|k| {
+                [&k.access_token, &k.refresh_token]
+                    .into_iter()
+                    .flatten()
+                    .any(|n| n.expose_secret() == t.expose_secret())
+            })
+        };
+        let label = vendor.label();
+        // Logout first: it needs the access token the revocation is about to kill.
+        let access_alive = conn.expires_at.is_none_or(|e| e > now());
+        if let (Some(url), Some(at), true) = (&meta.logout_url, &s.access_token, access_alive) {
+            if !held(at) {
                 let headers = [(
                     "Authorization".to_owned(),
                     format!("Bearer {}", at.expose_secret()),
@@ -67,47 +160,31 @@ impl Keyport {
                     }
                 }
             }
-            if let Some(url) = &meta.revocation_url {
-                let client = Client {
-                    id: &meta.client_id,
-                    secret: s.client_secret.as_ref(),
-                    auth: meta.client_auth,
+        }
+        if let Some(url) = &meta.revocation_url {
+            let client = Client {
+                id: &meta.client_id,
+                secret: s.client_secret.as_ref(),
+                auth: meta.client_auth,
+            };
+            for (token, hint) in [
+                (&s.refresh_token, "refresh_token"),
+                (&s.access_token, "access_token"),
+            ] {
+                let Some(token) = token.as_ref().filter(|t| !held(t)) else {
+                    continue;
                 };
-                for (token, hint) in [
-                    (&s.refresh_token, "refresh_token"),
-                    (&s.access_token, "access_token"),
-                ] {
-                    let Some(token) = token else { continue };
-                    match oauth::revoke(&self.http, label, url, &client, token, hint).await {
-                        Ok(()) => {
-                            steps.push(format!("{label} revoked the {}.", hint.replace('_', " ")))
-                        }
-                        Err(e) => {
-                            failure.get_or_insert(e);
-                        }
+                match oauth::revoke(&self.http, label, url, &client, token, hint).await {
+                    Ok(()) => {
+                        steps.push(format!("{label} revoked the {}.", hint.replace('_', " ")))
+                    }
+                    Err(e) => {
+                        failure.get_or_insert(e);
                     }
                 }
             }
         }
-        let forced = match failure {
-            Some(e) if !force => return Err(with_force(e).for_connection(name)),
-            Some(e) => {
-                steps.push(format!("Not done at the vendor: {e}"));
-                true
-            }
-            None => false,
-        };
-        session.delete(name).await?;
-        self.store.update(|d| {
-            d.connections.retain(|c| c.name != name);
-            Ok(())
-        })?;
-        steps.push("Deleted the tokens from the keychain and the connection from Keyport.".into());
-        Ok(RevokeReport {
-            vendor_steps: steps,
-            manual_steps: vendor.revoke_steps(),
-            forced,
-        })
+        (steps, failure)
     }
 }
 
