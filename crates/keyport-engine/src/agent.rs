@@ -406,6 +406,72 @@ mod serve_tests {
 }
 
 #[cfg(test)]
+mod peer_tests {
+    use super::*;
+    use crate::tests::world;
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+
+    /// What a raw client gets back from the agent's socket: curl speaks first (an HTTP
+    /// request line), `--http0.9` prints whatever the agent answers.
+    fn raw_answer(sock: &Path, uid: u32) -> std::process::Output {
+        std::process::Command::new("curl")
+            .args(["-sS", "--http0.9", "--max-time", "5", "--unix-socket"])
+            .arg(sock)
+            .arg("http://agent/")
+            .uid(uid)
+            .gid(uid)
+            .output()
+            .expect("curl runs")
+    }
+
+    /// The folder's 0700 keeps other users out first; this drives the second guard, the
+    /// peer's uid (`SO_PEERCRED`), by opening the way in and connecting as `nobody`.
+    /// Needs root to act as another user (CI runs as root); elsewhere it says so and ends.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn another_users_process_is_refused_even_when_it_can_reach_the_socket() {
+        if crate::storage::current_uid() != 0 {
+            eprintln!("not root: another user's process cannot be made here; skipped");
+            return;
+        }
+        let w = world();
+        let dir = lock_tests::served(&w, Options::default()).await;
+        let sock = socket_path(&dir);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711)).unwrap();
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let s = sock.clone();
+        let (theirs, ours) =
+            tokio::task::spawn_blocking(move || (raw_answer(&s, 65534), raw_answer(&s, 0)))
+                .await
+                .unwrap();
+        let text = |o: &std::process::Output| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        };
+        assert_eq!(
+            String::from_utf8_lossy(&theirs.stdout),
+            "err 2 Refused: this agent serves only its own user.\n",
+            "another user's process reached the socket and was refused: {}",
+            text(&theirs)
+        );
+        assert!(
+            String::from_utf8_lossy(&ours.stdout).starts_with("err 2 Malformed"),
+            "the same bytes from this user are read as a request: {}",
+            text(&ours)
+        );
+        // And the agent goes on serving its own user.
+        let d = dir.clone();
+        let served = tokio::task::spawn_blocking(move || ask(&d, "m", 60))
+            .await
+            .unwrap();
+        assert!(matches!(served, Some(AgentAnswer::Token(_))));
+    }
+}
+
+#[cfg(test)]
 mod lock_tests {
     use super::*;
     use crate::tests::world;
