@@ -15,7 +15,7 @@ PACKAGES=(
   # Headless session: X server, D-Bus, Secret Service
   xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
   # Misc tools used by tests and benchmarks
-  xclip hyperfine ca-certificates curl
+  xclip xdotool hyperfine ca-certificates curl
   # The package's checks (dpkg-shlibdeps) and its tray test (the menu read over D-Bus)
   dpkg-dev libglib2.0-bin
 )

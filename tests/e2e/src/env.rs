@@ -54,6 +54,8 @@ pub struct TestEnv {
     dir: TempDir,
     namespace: String,
     urls_taken: AtomicUsize,
+    /// A session bus of the test's own (a private keyring), else the inherited one.
+    bus: Option<OsString>,
 }
 
 impl TestEnv {
@@ -63,6 +65,7 @@ impl TestEnv {
             namespace: format!("keyport-test-{}", unique(label)),
             dir,
             urls_taken: AtomicUsize::new(0),
+            bus: None,
         };
         for d in [env.home(), env.keyport_config_dir()] {
             std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("mkdir {}: {e}", d.display()));
@@ -106,7 +109,11 @@ impl TestEnv {
     /// The variables a Keyport process of this env gets (DBUS_SESSION_BUS_ADDRESS,
     /// DISPLAY and the rest are inherited).
     pub fn vars(&self) -> Vec<(&'static str, OsString)> {
-        vec![
+        let bus = self
+            .bus
+            .iter()
+            .map(|b| ("DBUS_SESSION_BUS_ADDRESS", b.clone()));
+        bus.chain([
             ("HOME", self.home().into()),
             ("XDG_CONFIG_HOME", self.config_dir().into()),
             ("XDG_DATA_HOME", self.root().join("data").into()),
@@ -115,7 +122,13 @@ impl TestEnv {
             ("KEYPORT_CONFIG_DIR", self.keyport_config_dir().into()),
             ("KEYPORT_KEYCHAIN_SERVICE", self.namespace.clone().into()),
             ("BROWSER", self.browser_script().into()),
-        ]
+        ])
+        .collect()
+    }
+
+    /// Runs this env's Keyport processes on `keyring`'s bus instead of the inherited one.
+    pub fn use_keyring(&mut self, keyring: &keychain::PrivateKeyring) {
+        self.bus = Some(keyring.address().into());
     }
 
     /// Sets this env's variables on any command.
@@ -179,7 +192,7 @@ impl TestEnv {
 
 impl Drop for TestEnv {
     fn drop(&mut self) {
-        if keychain::available() {
+        if self.bus.is_none() && keychain::available() {
             keychain::clear_all(&self.namespace);
         }
     }

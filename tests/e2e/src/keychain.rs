@@ -128,3 +128,145 @@ pub fn available() -> bool {
             && found.is_ok_and(|o| o.status.success() && o.stdout == b"ok")
     })
 }
+
+/// A Secret Service of a test's own: a private session bus with gnome-keyring, its login
+/// collection protected by `password`. A test may lock it without disturbing the others;
+/// its unlock prompts (gcr-prompter) show on this process's `DISPLAY`. Dropping it ends
+/// the bus and the daemon.
+pub struct PrivateKeyring {
+    session: std::process::Child,
+    address: String,
+    password: String,
+}
+
+impl PrivateKeyring {
+    pub fn start(dir: &std::path::Path, password: &str) -> PrivateKeyring {
+        use std::io::BufRead;
+        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::process::CommandExt;
+        std::fs::create_dir_all(dir.join("run")).expect("keyring dir");
+        std::fs::set_permissions(dir.join("run"), std::fs::Permissions::from_mode(0o700))
+            .expect("chmod");
+        let script = r#"
+            set -e
+            printf '%s' "$KR_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+            # Prompts are started by the bus: they must find the display.
+            dbus-update-activation-environment DISPLAY
+            echo "$DBUS_SESSION_BUS_ADDRESS"
+            exec sleep 100000
+        "#;
+        let mut session = Command::new("dbus-run-session")
+            .args(["--", "bash", "-c", script])
+            .env("KR_PASSWORD", password)
+            // Not the session's own daemon: `--unlock` would find and unlock that one.
+            .env_remove("GNOME_KEYRING_CONTROL")
+            .env_remove("SSH_AUTH_SOCK")
+            .env("HOME", dir)
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("XDG_RUNTIME_DIR", dir.join("run"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("dbus-run-session (run scripts/deps.sh)");
+        let mut line = String::new();
+        std::io::BufReader::new(session.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("the private bus's address");
+        let address = line.trim().to_owned();
+        assert!(address.starts_with("unix:"), "private bus: {address:?}");
+        PrivateKeyring {
+            session,
+            address,
+            password: password.to_owned(),
+        }
+    }
+
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    fn tool(&self, program: &str, args: &[&str]) -> Output {
+        Command::new(program)
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"))
+    }
+
+    /// Locks the login collection, as the desktop does on a screen lock or a timeout.
+    pub fn lock(&self) {
+        let out = self.tool(
+            "dbus-send",
+            &[
+                "--session",
+                "--dest=org.freedesktop.secrets",
+                "--type=method_call",
+                "--print-reply",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+                "array:objpath:/org/freedesktop/secrets/collection/login",
+            ],
+        );
+        assert!(out.status.success(), "lock: {out:?}");
+    }
+
+    /// The secret stored for `name` under `namespace` (`secret-tool`, this keyring).
+    pub fn lookup(&self, namespace: &str, name: &str) -> Option<String> {
+        let out = self.tool(
+            "secret-tool",
+            &["lookup", "service", namespace, "username", name],
+        );
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Waits up to `within` for the keyring's unlock prompt on the display, types the
+    /// password into it as a person would (xdotool) and returns the prompt's title.
+    pub fn answer_prompt(&self, within: Duration) -> Result<String, String> {
+        let deadline = Instant::now() + within;
+        let window = loop {
+            let out = Command::new("xdotool")
+                .args(["search", "--onlyvisible", "--class", "gcr-prompter"])
+                .output()
+                .map_err(|e| format!("xdotool: {e} (run scripts/deps.sh)"))?;
+            let found = String::from_utf8_lossy(&out.stdout);
+            if let Some(w) = found.lines().next() {
+                break w.to_owned();
+            }
+            if Instant::now() > deadline {
+                return Err(format!("no unlock prompt appeared within {within:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let title = Command::new("xdotool")
+            .args(["getwindowname", &window])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default();
+        let run = |args: &[&str]| {
+            Command::new("xdotool")
+                .args(args)
+                .status()
+                .map_err(|e| format!("xdotool: {e}"))
+        };
+        run(&["windowfocus", "--sync", &window])?;
+        std::thread::sleep(Duration::from_millis(300));
+        run(&["type", "--delay", "20", &self.password])?;
+        run(&["key", "Return"])?;
+        Ok(title)
+    }
+}
+
+impl Drop for PrivateKeyring {
+    fn drop(&mut self) {
+        // The whole process group: the bus, the keyring daemon and any prompt.
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.session.id())])
+            .status();
+        let _ = self.session.wait();
+    }
+}

@@ -149,8 +149,18 @@ fn lock(state: &Shared) -> MutexGuard<'_, State> {
 
 fn serve_one(state: &Shared, mut rq: tiny_http::Request) {
     let req = Req::read(&mut rq);
-    let resp = std::panic::catch_unwind(AssertUnwindSafe(|| route(&mut lock(state), &req)))
-        .unwrap_or_else(|_| Resp::json(500, &serde_json::json!({"error": "mock_panicked"})));
+    let (resp, delay) = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut st = lock(state);
+        st.answer_delay_ms = 0;
+        let resp = route(&mut st, &req);
+        (resp, st.answer_delay_ms)
+    }))
+    .unwrap_or_else(|_| {
+        let body = serde_json::json!({"error": "mock_panicked"});
+        (Resp::json(500, &body), 0)
+    });
+    // The state is already changed (a refresh token rotated); only the answer is late.
+    std::thread::sleep(std::time::Duration::from_millis(delay));
     let _ = rq.respond(resp.into_tiny());
 }
 

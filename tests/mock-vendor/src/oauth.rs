@@ -389,6 +389,7 @@ pub(crate) fn token_endpoint(
     grant: impl FnOnce(&mut State, &HashMap<String, String>) -> Resp,
 ) -> Resp {
     record_token_request(st, vendor, req);
+    st.answer_delay_ms = st.config.token_answer_delay_ms;
     let resp = if let Some(r) = st.take_failure(Endpoint::Token) {
         r
     } else if let Some(r) = body_only(req) {

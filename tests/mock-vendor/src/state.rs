@@ -74,6 +74,9 @@ pub struct ConfigPatch {
     pub advanced_list_revocation: Option<bool>,
     pub advanced_iss: Option<bool>,
     pub logout_status: Option<u16>,
+    /// Token-endpoint answers leave this many milliseconds after the grant was processed
+    /// (a slow way back: the vendor has already rotated when the answer is late).
+    pub token_answer_delay_ms: Option<u64>,
 }
 
 /// Which kind of endpoint a `FailNext` hits.
@@ -177,10 +180,13 @@ pub(crate) struct Config {
     pub advanced_list_revocation: bool,
     pub advanced_iss: bool,
     pub logout_status: u16,
+    pub token_answer_delay_ms: u64,
 }
 
 pub(crate) struct State {
     pub base: String,
+    /// How long the answer being made waits before it leaves (set per request).
+    pub answer_delay_ms: u64,
     pub clock_offset: i64,
     pub config: Config,
     pub clients: HashMap<(OAuthVendor, String), ClientReg>,
@@ -205,6 +211,7 @@ impl State {
                 advanced_list_revocation: true,
                 advanced_iss: false,
                 logout_status: 204,
+                token_answer_delay_ms: 0,
             },
             clients: HashMap::new(),
             codes: HashMap::new(),
@@ -214,6 +221,7 @@ impl State {
             manual: Vec::new(),
             failures: HashMap::new(),
             stats: Stats::default(),
+            answer_delay_ms: 0,
         }
     }
 
@@ -240,6 +248,7 @@ impl State {
             .unwrap_or(c.advanced_list_revocation);
         c.advanced_iss = p.advanced_iss.unwrap_or(c.advanced_iss);
         c.logout_status = p.logout_status.unwrap_or(c.logout_status);
+        c.token_answer_delay_ms = p.token_answer_delay_ms.unwrap_or(c.token_answer_delay_ms);
     }
 
     pub fn access_ttl(&self, vendor: OAuthVendor) -> i64 {

@@ -503,6 +503,31 @@ fn advanced_rotation_and_thirty_day_chain() {
 }
 
 #[test]
+fn a_late_token_answer_comes_after_the_rotation_is_done() {
+    let t = adv_setup();
+    let j = t.adv_exchange(&t.adv_code("api offline_access"));
+    let rt = j["refresh_token"].as_str().unwrap().to_owned();
+    t.mock.configure(ConfigPatch {
+        token_answer_delay_ms: Some(400),
+        ..ConfigPatch::default()
+    });
+    let t0 = std::time::Instant::now();
+    std::thread::scope(|s| {
+        let late = s.spawn(|| t.adv_refresh(&rt));
+        // While the answer is on its way, the vendor has already rotated.
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        assert_eq!(
+            t.mock.stats().refreshes,
+            1,
+            "rotated before the answer left"
+        );
+        let r = late.join().unwrap();
+        assert_eq!(r.status, 200, "{}", r.body);
+    });
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(400));
+}
+
+#[test]
 fn advanced_revocation_then_refresh_fails() {
     let t = adv_setup();
     let j = t.adv_exchange(&t.adv_code("api offline_access"));
