@@ -13,6 +13,14 @@ use std::time::Duration;
 
 // ---------- helpers ----------
 
+/// A trial count: `var` when set (the long runs of `scripts/reliability.sh`), else `default`.
+fn count(var: &str, default: usize) -> usize {
+    std::env::var(var)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 fn myob_client(mock: &MockServer, port: u16) -> String {
     let redirect = format!("http://127.0.0.1:{port}/callback");
     control(
@@ -457,10 +465,7 @@ fn twenty_concurrent_token_calls_make_exactly_one_refresh() {
 /// refresh per round, whatever the scheduling. `scripts/reliability.sh` runs ten rounds.
 #[test]
 fn fifty_concurrent_token_calls_refresh_once_per_round() {
-    let rounds: u64 = std::env::var("KEYPORT_CONCURRENT_ROUNDS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(3);
+    let rounds = count("KEYPORT_CONCURRENT_ROUNDS", 3) as u64;
     let World {
         env,
         mock,
@@ -991,10 +996,7 @@ fn the_agent_serves_tokens_from_memory_and_follows_other_processes() {
 /// command cannot take a rotated token with it. `scripts/reliability.sh` runs more trials.
 #[test]
 fn interrupted_refreshes_lose_no_rotated_token() {
-    let trials: usize = std::env::var("KEYPORT_KILL_TRIALS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(24);
+    let trials = count("KEYPORT_KILL_TRIALS", 24);
     let World {
         env,
         mock,
@@ -1069,10 +1071,7 @@ fn interrupted_refreshes_lose_no_rotated_token() {
 #[test]
 #[ignore = "a measurement: scripts/reliability.sh runs it"]
 fn measure_the_refresh_helpers_kill_window() {
-    let trials: usize = std::env::var("KEYPORT_HELPER_TRIALS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(300);
+    let trials = count("KEYPORT_HELPER_TRIALS", 300);
     let World {
         env,
         mock,

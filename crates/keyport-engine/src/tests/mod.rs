@@ -134,6 +134,16 @@ fn advanced_form(w: &World, name: &str, port: u16) -> Form {
     )
 }
 
+/// The vendor's revocation endpoint answers the next request with a 503.
+fn refuse_next_revocation(w: &World) {
+    w.mock.fail_next(FailNext {
+        endpoint: Endpoint::Revocation,
+        status: 503,
+        body: String::new(),
+        content_type: None,
+    });
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -346,12 +356,7 @@ async fn connect_replace_retires_the_old_grant_at_the_vendor_best_effort() {
         .expect("the new grant still works");
 
     // The vendor refuses: the new connection stands, the report says the old may live on.
-    w.mock.fail_next(FailNext {
-        endpoint: Endpoint::Revocation,
-        status: 503,
-        body: String::new(),
-        content_type: None,
-    });
+    refuse_next_revocation(&w);
     let stored = w.vault.raw("adv").unwrap();
     let mut third = advanced_form(&w, "adv", port);
     third.replace = true;
@@ -385,12 +390,7 @@ async fn revoke_keeps_everything_when_the_vendor_refuses_unless_forced() {
     connect(&w, advanced_form(&w, "adv", free_port()))
         .await
         .expect("connected");
-    w.mock.fail_next(FailNext {
-        endpoint: Endpoint::Revocation,
-        status: 503,
-        body: String::new(),
-        content_type: None,
-    });
+    refuse_next_revocation(&w);
     let e = w.kp.revoke("adv", false).await.unwrap_err();
     assert!(
         e.actions()
@@ -402,12 +402,7 @@ async fn revoke_keeps_everything_when_the_vendor_refuses_unless_forced() {
         w.vault.raw("adv").is_some() && w.kp.view("adv").await.is_ok(),
         "nothing removed"
     );
-    w.mock.fail_next(FailNext {
-        endpoint: Endpoint::Revocation,
-        status: 503,
-        body: String::new(),
-        content_type: None,
-    });
+    refuse_next_revocation(&w);
     let r = w.kp.revoke("adv", true).await.expect("forced");
     assert!(
         r.forced
