@@ -150,7 +150,7 @@ pub fn command() -> ClapCommand {
         .arg(
             flag(
                 "replace",
-                "Replace an existing connection of the same name (reconnect).",
+                "Replace an existing connection of the same name (reconnect); once the new sign-in is stored, the old one is revoked at the vendor where it can be.",
             )
             .global(true),
         )

@@ -858,6 +858,119 @@ fn locked_keychain_gives_up_with_a_clear_error_instead_of_hanging() {
     fails_with(&o, 4, "locked");
 }
 
+/// A local process holds more connections than the agent has file descriptors: the agent
+/// backs off while its accept fails, drops the idle ones at their deadline, and serves again
+/// (it once stopped serving for good at the first failed accept).
+#[test]
+fn the_agent_outlives_a_flood_that_exhausts_its_file_descriptors() {
+    let env = TestEnv::new("agent-flood");
+    let mut add = env
+        .keyport()
+        .args(["add", "machship", "--name", "m"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("add");
+    writeln!(add.stdin.take().unwrap(), "machship-token-0123456789").unwrap();
+    assert!(add.wait().unwrap().success());
+    // The agent with at most 48 file descriptors.
+    let mut agent = Command::new("bash");
+    env.apply(&mut agent);
+    let mut agent = agent
+        .args(["-c", "ulimit -n 48 && exec \"$KP\" agent"])
+        .env("KP", keyport_e2e::keyport_bin())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("agent");
+    let sock = env.keyport_config_dir().join("agent.sock");
+    assert!(keyport_e2e::wait_until(Duration::from_secs(10), || sock.exists()));
+    let via_agent = || {
+        env.keyport()
+            .args(["token", "m"])
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .run()
+    };
+    assert_eq!(ok(via_agent()).trim(), "machship-token-0123456789");
+    let flood: Vec<_> = (0..200)
+        .filter_map(|_| std::os::unix::net::UnixStream::connect(&sock).ok())
+        .collect();
+    assert!(
+        flood.len() > 48,
+        "the flood outnumbers the agent's descriptors"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(flood);
+    assert!(
+        agent.try_wait().unwrap().is_none(),
+        "the agent is still running"
+    );
+    assert_eq!(ok(via_agent()).trim(), "machship-token-0123456789");
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
+
+/// The folder's 0700 keeps other users away from the agent's socket; behind it, the agent
+/// checks the peer's uid (`SO_PEERCRED`). Here the way in is opened (folders 0711, socket
+/// 0777) and `nobody` connects with curl: refused, while this user's same bytes are read
+/// as a request. Acting as another user needs root (CI runs as root); elsewhere the test
+/// says so and ends.
+#[test]
+fn the_agent_refuses_another_users_process_that_reaches_its_socket() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    if !ok(Command::new("id").arg("-u").run()).trim().eq("0") {
+        eprintln!("not root: another user's process cannot be made here; skipped");
+        return;
+    }
+    let env = TestEnv::new("agent-peer");
+    let mut agent = env
+        .keyport()
+        .arg("agent")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("agent");
+    let sock = env.keyport_config_dir().join("agent.sock");
+    assert!(keyport_e2e::wait_until(Duration::from_secs(10), || sock.exists()));
+    for dir in [
+        env.root().to_owned(),
+        env.config_dir(),
+        env.keyport_config_dir(),
+    ] {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711)).unwrap();
+    }
+    std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o777)).unwrap();
+    // curl speaks first (an HTTP request line); `--http0.9` prints what the agent answers.
+    let raw = |uid: u32| {
+        Command::new("curl")
+            .args(["-sS", "--http0.9", "--max-time", "5", "--unix-socket"])
+            .arg(&sock)
+            .arg("http://agent/")
+            .uid(uid)
+            .gid(uid)
+            .output()
+            .expect("curl")
+    };
+    let theirs = raw(65534);
+    assert_eq!(
+        String::from_utf8_lossy(&theirs.stdout),
+        "err 2 Refused: this agent serves only its own user.\n",
+        "nobody reached the socket and was refused: {}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    let ours = raw(0);
+    assert!(
+        String::from_utf8_lossy(&ours.stdout).starts_with("err 2 Malformed"),
+        "the same bytes from this user are read as a request: {ours:?}"
+    );
+    let _ = agent.kill();
+    let _ = agent.wait();
+}
+
 /// The keychain locks right after the vendor rotated the refresh token (the mock's answer
 /// is 1.5 s late and the keyring is locked meanwhile, as a screen lock would): Keyport asks
 /// the Secret Service to unlock, the desktop's prompt shows, the person types the password,
