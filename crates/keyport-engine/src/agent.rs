@@ -485,34 +485,25 @@ mod lock_tests {
         }
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn with_confirm_a_declined_request_gets_no_token() {
+    /// What a caller gets from an agent that runs `program` before a token leaves.
+    async fn answer_with_confirm(program: &str) -> Option<AgentAnswer> {
         let w = world();
-        let dir = served(
-            &w,
-            Options {
-                confirm: Some(vec!["false".into()]),
-            },
-        )
-        .await;
-        match tokio::task::spawn_blocking(move || asked(&dir))
+        let options = Options {
+            confirm: Some(vec![program.into()]),
+        };
+        let dir = served(&w, options).await;
+        tokio::task::spawn_blocking(move || asked(&dir))
             .await
             .unwrap()
-        {
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_confirm_a_declined_request_gets_no_token() {
+        match answer_with_confirm("false").await {
             Some(AgentAnswer::Failed(8, m)) => assert!(m.contains("declined"), "{m}"),
             _ => panic!("a declined request must not get the token"),
         }
-        let w = world();
-        let dir = served(
-            &w,
-            Options {
-                confirm: Some(vec!["true".into()]),
-            },
-        )
-        .await;
-        let got = tokio::task::spawn_blocking(move || asked(&dir))
-            .await
-            .unwrap();
+        let got = answer_with_confirm("true").await;
         assert!(matches!(got, Some(AgentAnswer::Token(_))));
     }
 }

@@ -99,6 +99,25 @@ fn connect_advanced(
         .expect("spawn keyport connect")
 }
 
+/// `keyport token NAME` in `n` processes started at once; each one's token.
+fn tokens_at_once(env: &TestEnv, name: &str, n: usize) -> Vec<String> {
+    let children: Vec<Child> = (0..n)
+        .map(|_| {
+            env.keyport()
+                .args(["token", name])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| ok(c.wait_with_output().expect("wait")).trim().to_owned())
+        .collect()
+}
+
 fn advanced_client(mock: &MockServer, port: u16) {
     control(
         mock,
@@ -431,21 +450,7 @@ fn twenty_concurrent_token_calls_make_exactly_one_refresh() {
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(list(&env)[0]["status"], "expired");
 
-    let children: Vec<Child> = (0..20)
-        .map(|_| {
-            env.keyport()
-                .args(["token", "busy"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    let tokens: Vec<String> = children
-        .into_iter()
-        .map(|c| ok(c.wait_with_output().expect("wait")).trim().to_owned())
-        .collect();
+    let tokens = tokens_at_once(&env, "busy", 20);
     assert_eq!(
         num(&stats(&mock), "refreshes"),
         1,
@@ -485,21 +490,7 @@ fn fifty_concurrent_token_calls_refresh_once_per_round() {
         control(&mock, "/_mock/config", json!({"access_ttl_secs": 3600}));
         std::thread::sleep(Duration::from_millis(1100));
         let before = num(&stats(&mock), "refreshes");
-        let children: Vec<Child> = (0..50)
-            .map(|_| {
-                env.keyport()
-                    .args(["token", "busy"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("spawn")
-            })
-            .collect();
-        let tokens: Vec<String> = children
-            .into_iter()
-            .map(|c| ok(c.wait_with_output().expect("wait")).trim().to_owned())
-            .collect();
+        let tokens = tokens_at_once(&env, "busy", 50);
         assert_eq!(
             num(&stats(&mock), "refreshes") - before,
             1,
@@ -864,16 +855,10 @@ fn locked_keychain_gives_up_with_a_clear_error_instead_of_hanging() {
 #[test]
 fn the_agent_outlives_a_flood_that_exhausts_its_file_descriptors() {
     let env = TestEnv::new("agent-flood");
-    let mut add = env
+    ok(env
         .keyport()
         .args(["add", "machship", "--name", "m"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("add");
-    writeln!(add.stdin.take().unwrap(), "machship-token-0123456789").unwrap();
-    assert!(add.wait().unwrap().success());
+        .run_with("machship-token-0123456789\n"));
     // The agent with at most 48 file descriptors.
     let mut agent = Command::new("bash");
     env.apply(&mut agent);

@@ -6,7 +6,6 @@
 //! with its tray. The default `cargo test` run lists them as ignored.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use crate::util::{list, metadata, ok, Run};
 use keyport_e2e::{keychain, keyport_app_bin, keyport_bin, TestEnv};
@@ -82,20 +81,11 @@ fn installed_cli_keeps_a_token_in_the_real_keychain() {
     });
     let token = issued.token.expect("MachShip issues a token");
     let env = TestEnv::new("installed-cli");
-    let mut add = env
+    ok(env
         .keyport()
         .args(["add", "machship", "--name", "m", "--base-url"])
         .arg(format!("{}/machship/apiv2", mock.base_url()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run the installed keyport");
-    {
-        use std::io::Write;
-        writeln!(add.stdin.take().unwrap(), "{token}").unwrap();
-    }
-    ok(add.wait_with_output().unwrap());
+        .run_with(&format!("{token}\n")));
     // The vendor's cheap read with the stored token, through the mock.
     ok(env.keyport().args(["test", "m"]).run());
     assert_eq!(ok(env.keyport().args(["token", "m"]).run()).trim(), token);

@@ -6,12 +6,11 @@
 // `util::ok` takes an `Output` or a reference to one; these tests pass references.
 #![allow(clippy::needless_borrows_for_generic_args)]
 
-use crate::util::{err, ok};
+use crate::util::{err, ok, Run};
 use keyport_e2e::{keychain, TestEnv};
 use keyport_mock::MockServer;
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use time::macros::format_description;
 
 fn issue(mock: &MockServer, vendor: &str, expires: Option<&str>) -> Value {
@@ -19,22 +18,6 @@ fn issue(mock: &MockServer, vendor: &str, expires: Option<&str>) -> Value {
         .send_json(json!({"vendor": vendor, "expires": expires}))
         .expect("mock issues a credential");
     serde_json::from_str(&r.body_mut().read_to_string().expect("body")).expect("json")
-}
-
-fn run(cmd: &mut Command, stdin: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn keyport");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin");
-    child.wait_with_output().expect("wait")
 }
 
 fn b64(s: &str) -> String {
@@ -166,12 +149,10 @@ fn every_admin_issued_vendor_adds_tests_and_revokes() {
             extra.extend(["--company-file".into(), s(&cred, "company_file").to_owned()]);
         }
         let add = |name: &str, stdin: &str| {
-            run(
-                env.keyport()
-                    .args(["add", case.vendor, "--name", name, "--base-url", &base])
-                    .args(&extra),
-                stdin,
-            )
+            env.keyport()
+                .args(["add", case.vendor, "--name", name, "--base-url", &base])
+                .args(&extra)
+                .run_with(stdin)
         };
 
         let o = add(&name, &(case.stdin)(&cred));
@@ -197,14 +178,14 @@ fn every_admin_issued_vendor_adds_tests_and_revokes() {
             }
         }
 
-        let headers = ok(&run(env.keyport().args(["headers", &name]), ""));
+        let headers = ok(&env.keyport().args(["headers", &name]).run());
         assert_eq!(
             headers.lines().map(str::to_owned).collect::<Vec<_>>(),
             (case.headers)(&cred),
             "{} header set",
             case.vendor
         );
-        let curl = ok(&run(env.keyport().args(["curl", &name]), ""));
+        let curl = ok(&env.keyport().args(["curl", &name]).run());
         assert!(
             curl.starts_with(&format!("keyport headers '{name}' | curl -sS"))
                 && curl.contains("-H @- ")
@@ -242,7 +223,7 @@ fn every_admin_issued_vendor_adds_tests_and_revokes() {
             .expect("bash");
         assert!(ran.status.success(), "{} curl: {}", case.vendor, err(&ran));
 
-        let t = run(env.keyport().args(["test", &name]), "");
+        let t = env.keyport().args(["test", &name]).run();
         assert!(
             ok(&t).contains("accepted the credentials"),
             "{} test",
@@ -252,7 +233,7 @@ fn every_admin_issued_vendor_adds_tests_and_revokes() {
         // A wrong credential: `test` says unauthorised, exit 1.
         let bad = format!("{name}-bad");
         ok(&add(&bad, &(case.wrong)(&cred)));
-        let t = run(env.keyport().args(["test", &bad]), "");
+        let t = env.keyport().args(["test", &bad]).run();
         assert_eq!(
             t.status.code(),
             Some(1),
@@ -267,7 +248,7 @@ fn every_admin_issued_vendor_adds_tests_and_revokes() {
         );
 
         for n in [&name, &bad] {
-            let r = ok(&run(env.keyport().args(["revoke", n]), ""));
+            let r = ok(&env.keyport().args(["revoke", n]).run());
             assert!(
                 r.contains("At the vendor:"),
                 "the vendor's own steps are shown: {r}"
@@ -302,8 +283,9 @@ fn expiry_warnings_and_set_token() {
     let soon = date_in_days(3);
     let cred = issue(&mock, "o4", Some(&soon));
     let base = format!("{}/o4", mock.base_url());
-    ok(&run(
-        env.keyport().args([
+    ok(&env
+        .keyport()
+        .args([
             "add",
             "o4",
             "--name",
@@ -314,34 +296,34 @@ fn expiry_warnings_and_set_token() {
             "/api/orderstatus",
             "--expires",
             &soon,
-        ]),
-        &format!("{}\n", s(&cred, "token")),
-    ));
-    let list = ok(&run(env.keyport().args(["list"]), ""));
+        ])
+        .run_with(&format!("{}\n", s(&cred, "token"))));
+    let list = ok(&env.keyport().args(["list"]).run());
     assert!(
         list.contains("expiring soon") && list.contains("the token expires in"),
         "{list}"
     );
     let json: Value =
-        serde_json::from_str(&ok(&run(env.keyport().args(["list", "--json"]), ""))).expect("json");
+        serde_json::from_str(&ok(&env.keyport().args(["list", "--json"]).run())).expect("json");
     assert_eq!(json[0]["status"], "expiring_soon");
     assert_eq!(json[0]["warnings"][0]["key"], "7d");
 
     // Re-issued at the vendor with a later date: set-token keeps the rest.
     let later = date_in_days(200);
     let cred2 = issue(&mock, "o4", Some(&later));
-    ok(&run(
-        env.keyport().args(["set-token", "o4", "--expires", &later]),
-        &format!("{}\n", s(&cred2, "token")),
-    ));
+    ok(&env
+        .keyport()
+        .args(["set-token", "o4", "--expires", &later])
+        .run_with(&format!("{}\n", s(&cred2, "token"))));
     let json: Value =
-        serde_json::from_str(&ok(&run(env.keyport().args(["list", "--json"]), ""))).expect("json");
+        serde_json::from_str(&ok(&env.keyport().args(["list", "--json"]).run())).expect("json");
     assert_eq!(json[0]["status"], "valid");
-    assert!(ok(&run(env.keyport().args(["test", "o4"]), "")).contains("accepted"));
+    assert!(ok(&env.keyport().args(["test", "o4"]).run()).contains("accepted"));
 
     // A bad date is refused with the format to use.
-    let o = run(
-        env.keyport().args([
+    let o = env
+        .keyport()
+        .args([
             "add",
             "o4",
             "--name",
@@ -350,32 +332,31 @@ fn expiry_warnings_and_set_token() {
             &base,
             "--expires",
             "31/12/2026",
-        ]),
-        "tok\n",
-    );
+        ])
+        .run_with("tok\n");
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("YYYY-MM-DD"));
 
     // Exo's "refresh" is the vendor's re-issue steps.
     let exo = issue(&mock, "exo", None);
-    ok(&run(
-        env.keyport().args([
+    ok(&env
+        .keyport()
+        .args([
             "add",
             "exo",
             "--name",
             "exo",
             "--base-url",
             &format!("{}/exo", mock.base_url()),
-        ]),
-        &format!(
+        ])
+        .run_with(&format!(
             "{}\n{}\n{}\n{}\n",
             s(&exo, "username"),
             s(&exo, "password"),
             s(&exo, "key"),
             s(&exo, "token")
-        ),
-    ));
-    let o = run(env.keyport().args(["refresh", "exo"]), "");
+        )));
+    let o = env.keyport().args(["refresh", "exo"]).run();
     assert_eq!(o.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&o.stderr).contains("untick Allow API Access"),

@@ -5,10 +5,11 @@
 //! window (the desktop's autostart entry appears and goes). Run under
 //! `scripts/with-session.sh`; `installed` runs the same story against the installed package.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
+
+use crate::util::Run;
 
 use keyport_e2e::desktop::{self, alive, app_pid, TrayMenu, XWindow};
 use keyport_e2e::{keychain, keyport_app_bin, wait_until, Session, TauriDriver, TestEnv};
@@ -19,17 +20,12 @@ const SHOP_TOKEN: &str = "tray-xentral-token-0123456789";
 const FREIGHT_TOKEN: &str = "tray-machship-token-0123456789";
 
 fn add(env: &TestEnv, args: &[&str], token: &str) {
-    let mut child = env
+    let o = env
         .keyport()
         .arg("add")
         .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run keyport add");
-    writeln!(child.stdin.take().unwrap(), "{token}").unwrap();
-    assert!(child.wait().unwrap().success(), "keyport add {args:?}");
+        .run_with(&format!("{token}\n"));
+    assert!(o.status.success(), "keyport add {args:?}");
 }
 
 /// `keyport token NAME`; with `agent_only` the keychain is out of reach (a dead bus

@@ -5,6 +5,7 @@ use keyport_e2e::{keychain, TestEnv};
 use keyport_mock::MockServer;
 use serde_json::Value;
 use std::borrow::Borrow;
+use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 // ---------- the mock vendor's control API ----------
@@ -49,14 +50,32 @@ pub fn num(v: &Value, key: &str) -> u64 {
 
 // ---------- running keyport ----------
 
-/// `cmd.run()`: runs with standard input closed and collects the output.
+/// `cmd.run()`: runs with standard input closed and collects the output;
+/// `cmd.run_with(text)`: the same with `text` on standard input (a secret, a pasted URL).
 pub trait Run {
     fn run(&mut self) -> Output;
+    fn run_with(&mut self, stdin: &str) -> Output;
 }
 
 impl Run for Command {
     fn run(&mut self) -> Output {
         self.stdin(Stdio::null()).output().expect("run keyport")
+    }
+
+    fn run_with(&mut self, stdin: &str) -> Output {
+        let mut child = self
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn keyport");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("stdin");
+        child.wait_with_output().expect("wait")
     }
 }
 

@@ -494,6 +494,7 @@ async fn a_public_oidc_client_keeps_its_registration_and_a_secret_stays_with_its
 async fn the_input_layer_says_what_is_wrong() {
     let w = world();
     let msg = |f: Form| async { w.kp.add_token(f).await.unwrap_err().to_string() };
+    let refused = |f: Form| async { w.kp.begin_connect(f).await.err().unwrap().to_string() };
     assert!(msg(form("xentral", "x", &[("token", "t")]))
         .await
         .contains("base URL is required"));
@@ -532,49 +533,40 @@ async fn the_input_layer_says_what_is_wrong() {
     ))
     .await
     .contains("HTTPS only"));
-    let e =
-        w.kp.begin_connect(form(
-            "oidc",
-            "x",
-            &[("client_id", "c"), ("client_auth", "sometimes")],
-        ))
-        .await
-        .err()
-        .unwrap();
+    let e = refused(form(
+        "oidc",
+        "x",
+        &[("client_id", "c"), ("client_auth", "sometimes")],
+    ))
+    .await;
     assert!(
         e.to_string().contains("not one of post, basic, none"),
         "{e}"
     );
-    let e =
-        w.kp.begin_connect(form(
-            "oidc",
-            "x",
-            &[
-                ("client_id", "c"),
-                ("client_auth", "none"),
-                ("issuer", "http://idp.example.com"),
-            ],
-        ))
-        .await
-        .err()
-        .unwrap();
+    let e = refused(form(
+        "oidc",
+        "x",
+        &[
+            ("client_id", "c"),
+            ("client_auth", "none"),
+            ("issuer", "http://idp.example.com"),
+        ],
+    ))
+    .await;
     assert!(
         e.to_string().contains("http://idp.example.com"),
         "plain HTTP is refused naming the URL: {e}"
     );
-    let e =
-        w.kp.begin_connect(form(
-            "myob-advanced",
-            "x",
-            &[
-                ("instance_url", "https://a.example"),
-                ("client_id", "nope"),
-                ("redirect_uri", "http://127.0.0.1:1/cb"),
-            ],
-        ))
-        .await
-        .err()
-        .unwrap();
+    let e = refused(form(
+        "myob-advanced",
+        "x",
+        &[
+            ("instance_url", "https://a.example"),
+            ("client_id", "nope"),
+            ("redirect_uri", "http://127.0.0.1:1/cb"),
+        ],
+    ))
+    .await;
     assert!(
         e.to_string().contains("GUID@Company") || e.to_string().contains("look like"),
         "{e}"
