@@ -49,7 +49,7 @@ pub enum Command {
         name: String,
         /// Refresh when fewer than this many seconds are left.
         #[arg(long, default_value_t = keyport_engine::DEFAULT_MIN_VALID,
-              value_parser = clap::value_parser!(i64).range(0..=366 * 86_400))]
+              value_parser = clap::value_parser!(i64).range(0..=keyport_engine::MAX_MIN_VALID))]
         min_valid: i64,
     },
     /// Print the vendor's full header set, one `Name: value` per line.
@@ -199,7 +199,7 @@ fn vendor_command(v: &VendorInfo) -> ClapCommand {
     }
     let mut cmd = ClapCommand::new(v.id).about(v.label).long_about(about);
     for f in v.fields {
-        let env_flag = f.slot.is_some() && f.cli.ends_with("-env");
+        let env_flag = crate::forms::from_env(f);
         let mut help = f.help.to_owned();
         if env_flag {
             help = format!("{}: the environment variable that holds it (else a hidden prompt or a line of standard input). {help}", f.label);

@@ -4,8 +4,22 @@
 
 use crate::input::Input;
 use clap::ArgMatches;
-use keyport_engine::{vendors::Input as Kind, Error, Form, Keyport};
+use keyport_engine::{vendors::Input as Kind, Error, Field, Form, Keyport};
 use std::time::Duration;
+
+/// A secret field whose flag names the environment variable that holds it (`--…-env VAR`).
+pub fn from_env(f: &Field) -> bool {
+    f.slot.is_some() && f.cli.ends_with("-env")
+}
+
+/// The value of the environment variable `var`, which `--flag` named.
+pub fn env_value(var: &str, flag: &str) -> Result<String, Error> {
+    std::env::var(var).map_err(|_| {
+        Error::InvalidInput(format!(
+            "The environment variable {var} (--{flag}) is not set."
+        ))
+    })
+}
 
 pub fn form(vendor_id: &str, m: &ArgMatches, input: &mut Input) -> Result<Form, Error> {
     let info = Keyport::vendors()
@@ -31,11 +45,7 @@ pub fn form(vendor_id: &str, m: &ArgMatches, input: &mut Input) -> Result<Form, 
         ..Form::default()
     };
     // Plain values first: whether a secret is needed can depend on them.
-    for f in info
-        .fields
-        .iter()
-        .filter(|f| f.slot.is_none() || !f.cli.ends_with("-env"))
-    {
+    for f in info.fields.iter().filter(|f| !from_env(f)) {
         let value = if f.input == Kind::Lines {
             m.get_many::<String>(f.key)
                 .map(|v| v.cloned().collect::<Vec<_>>().join("\n"))
@@ -47,18 +57,9 @@ pub fn form(vendor_id: &str, m: &ArgMatches, input: &mut Input) -> Result<Form, 
         }
     }
     let public_client = form.values.get("client_auth").is_some_and(|a| a == "none");
-    for f in info
-        .fields
-        .iter()
-        .filter(|f| f.slot.is_some() && f.cli.ends_with("-env"))
-    {
+    for f in info.fields.iter().filter(|f| from_env(f)) {
         let value = match m.get_one::<String>(f.key) {
-            Some(var) => Some(std::env::var(var).map_err(|_| {
-                Error::InvalidInput(format!(
-                    "The environment variable {var} (--{}) is not set.",
-                    f.cli
-                ))
-            })?),
+            Some(var) => Some(env_value(var, f.cli)?),
             None if f.key == "client_secret" && public_client => None,
             None => input.secret(f.label)?,
         };

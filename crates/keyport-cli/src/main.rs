@@ -50,6 +50,8 @@ fn main() -> ExitCode {
     // The hot path of scripts, `keyport token NAME`, asks the agent before the command
     // line is even built.
     #[cfg(unix)]
+    let mut asked_agent = false;
+    #[cfg(unix)]
     {
         let mut argv = std::env::args_os().skip(1);
         if let (Some(cmd), Some(name), None) = (argv.next(), argv.next(), argv.next()) {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
                         {
                             return code;
                         }
+                        asked_agent = true;
                     }
                     Err(code) => return code,
                 }
@@ -73,7 +76,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     #[cfg(unix)]
-    if let Some(("token", m)) = matches.subcommand() {
+    if let (false, Some(("token", m))) = (asked_agent, matches.subcommand()) {
         let name = m.get_one::<String>("name").expect("required");
         let min_valid = *m.get_one::<i64>("min_valid").expect("defaulted");
         if let Some(code) = from_agent(&settings, name, min_valid) {
@@ -84,7 +87,7 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    let kp = Keyport::new(settings);
+    let kp = Arc::new(Keyport::new(settings));
     match runtime.block_on(run(&kp, &matches)) {
         Ok(code) => code,
         Err(e) => {
@@ -143,7 +146,7 @@ fn write(r: std::io::Result<()>) -> Result<(), Error> {
     r.map_err(|e| Error::Unsupported(format!("Keyport could not write its output: {e}")))
 }
 
-async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
+async fn run(kp: &Arc<Keyport>, matches: &ArgMatches) -> Result<ExitCode, Error> {
     let mut out = std::io::stdout().lock();
     match matches.subcommand() {
         Some(("connect", m)) => return connect(kp, m, &mut out).await,
@@ -174,12 +177,15 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
         args::Cli::from_arg_matches(matches).map_err(|e| Error::InvalidInput(e.to_string()))?;
     match cli.command {
         Command::Token { name, min_valid } => {
-            if !kp.is_fresh(&name, min_valid).await? {
-                if let Err(code) = refresh_in_helper(&name, min_valid, false).await? {
-                    return Ok(code);
+            let t = match kp.fresh_token(&name, min_valid).await? {
+                Some(t) => t,
+                None => {
+                    if let Err(code) = refresh_in_helper(&name, min_valid, false).await? {
+                        return Ok(code);
+                    }
+                    kp.token(&name, min_valid).await?
                 }
-            }
-            let t = kp.token(&name, min_valid).await?;
+            };
             write(writeln!(out, "{}", t.expose_secret()))?;
         }
         Command::RefreshHelper {
@@ -262,9 +268,7 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
         } => {
             kp.view(&name).await?;
             let token = match token_env {
-                Some(var) => std::env::var(&var).map_err(|_| {
-                    Error::InvalidInput(format!("The environment variable {var} is not set."))
-                })?,
+                Some(var) => forms::env_value(&var, "token-env")?,
                 None => Input::new()
                     .secret(&format!("New token for '{name}'"))?
                     .ok_or_else(|| Error::InvalidInput("No token was given.".into()))?,
@@ -309,9 +313,7 @@ async fn run(kp: &Keyport, matches: &ArgMatches) -> Result<ExitCode, Error> {
             let options = keyport_engine::agent::Options {
                 confirm: confirm.map(|c| c.split_whitespace().map(str::to_owned).collect()),
             };
-            // The agent lives on this runtime; it needs the whole Keyport for its tasks.
-            let kp = Arc::new(Keyport::new(kp.settings().clone()));
-            keyport_engine::agent::serve_with(kp, options).await?;
+            keyport_engine::agent::serve_with(kp.clone(), options).await?;
         }
     }
     Ok(ExitCode::SUCCESS)

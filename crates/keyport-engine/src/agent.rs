@@ -32,8 +32,6 @@ use tokio::net::{UnixListener, UnixStream};
 pub const MAX_REQUEST: usize = 256;
 /// A request must arrive whole within this.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(1);
-/// `min_valid` is bounded to a year.
-const MAX_MIN_VALID: i64 = 366 * 86_400;
 
 pub fn socket_path(config_dir: &Path) -> PathBuf {
     config_dir.join("agent.sock")
@@ -288,7 +286,9 @@ pub(crate) fn parse(line: &str) -> Option<(&str, i64)> {
         w.next().and_then(|m| m.parse::<i64>().ok()),
         w.next(),
     ) {
-        (Some("token"), Some(name), Some(min), None) if (0..=MAX_MIN_VALID).contains(&min) => {
+        (Some("token"), Some(name), Some(min), None)
+            if (0..=crate::MAX_MIN_VALID).contains(&min) =>
+        {
             crate::storage::metadata::validate_name(name).ok()?;
             Some((name, min))
         }
@@ -298,13 +298,20 @@ pub(crate) fn parse(line: &str) -> Option<(&str, i64)> {
 
 /// Locks (`true`) or unlocks a running agent; `false` when no agent answered.
 pub fn set_locked(config_dir: &Path, locked: bool) -> bool {
-    let Ok(mut s) = std::os::unix::net::UnixStream::connect(socket_path(config_dir)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
     let line: &[u8] = if locked { b"lock\n" } else { b"unlock\n" };
     let mut reply = String::new();
-    s.write_all(line).is_ok() && BufReader::new(s).read_line(&mut reply).is_ok() && reply == "ok\n"
+    request(config_dir, line).is_some_and(|mut r| r.read_line(&mut reply).is_ok())
+        && reply == "ok\n"
+}
+
+/// Sends one request line to a running agent, ready to read its answer; `None` when no
+/// agent takes it within a second.
+fn request(config_dir: &Path, line: &[u8]) -> Option<BufReader<std::os::unix::net::UnixStream>> {
+    let mut s = std::os::unix::net::UnixStream::connect(socket_path(config_dir)).ok()?;
+    s.set_write_timeout(Some(Duration::from_secs(1))).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+    s.write_all(line).ok()?;
+    Some(BufReader::new(s))
 }
 
 /// What the CLI gets from an agent.
@@ -318,12 +325,7 @@ pub enum AgentAnswer {
 /// second (then read the keychain directly). Blocking and runtime-free: it is the whole
 /// of `keyport token` when an agent runs.
 pub fn ask(config_dir: &Path, name: &str, min_valid: i64) -> Option<AgentAnswer> {
-    let mut s = std::os::unix::net::UnixStream::connect(socket_path(config_dir)).ok()?;
-    s.set_write_timeout(Some(Duration::from_secs(1))).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
-    s.write_all(format!("token {name} {min_valid}\n").as_bytes())
-        .ok()?;
-    let mut r = BufReader::new(s);
+    let mut r = request(config_dir, format!("token {name} {min_valid}\n").as_bytes())?;
     let mut line = zeroize::Zeroizing::new(String::new());
     r.read_line(&mut line).ok()?;
     if line.as_str() == "wait\n" {

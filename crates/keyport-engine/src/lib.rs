@@ -56,6 +56,9 @@ pub fn non_dumpable() {
 /// Refresh when the access token has less than this many seconds left.
 pub const DEFAULT_MIN_VALID: i64 = 60;
 
+/// The most `min_valid` may ask for: a year.
+pub const MAX_MIN_VALID: i64 = 366 * 86_400;
+
 pub struct Keyport {
     settings: Settings,
     store: Store,

@@ -162,16 +162,12 @@ struct Shared {
 }
 
 impl Shared {
-    fn host_ok(&self, host: Option<&str>) -> bool {
-        host_allowed(host, self.port)
-    }
-
     async fn handle(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let host = req
             .headers()
             .get(hyper::header::HOST)
             .and_then(|h| h.to_str().ok());
-        if !self.host_ok(host) {
+        if !host_allowed(host, self.port) {
             let shown = host.map(excerpt).unwrap_or_else(|| "(none)".into());
             let _ = self
                 .tx

@@ -56,7 +56,6 @@ impl Keyport {
     pub async fn curl(&self, name: &str, path: Option<&str>) -> Result<String> {
         let conn = self.store.get(name)?;
         let vendor = vendors::find(&conn.vendor)?;
-        let probe = vendor.probe(&conn).ok();
         let (method, url) = match path {
             Some(p) if p.starts_with("http://") || p.starts_with("https://") => {
                 (Method::Get, p.to_owned())
@@ -65,7 +64,7 @@ impl Keyport {
                 Method::Get,
                 join(vendors::base(vendor, &conn).unwrap_or(""), p),
             ),
-            None => match probe {
+            None => match vendor.probe(&conn).ok() {
                 Some(p) => (p.method, p.url),
                 None => (Method::Get, conn.base_url.clone().unwrap_or_default()),
             },
