@@ -42,7 +42,7 @@ impl Agent {
     /// already serves keeps serving; this one steps aside and the tray offers "Resume".
     pub fn start<R: Runtime>(&self, app: &AppHandle<R>, kp: Arc<Keyport>) {
         let mut task = self.task.lock().unwrap_or_else(|p| p.into_inner());
-        if task.as_ref().is_some_and(|t| !t.inner().is_finished()) {
+        if task.as_ref().is_some_and(live) {
             return;
         }
         let app = app.clone();
@@ -60,29 +60,23 @@ impl Agent {
     /// Whether this app's agent is serving now.
     pub fn serving(&self) -> bool {
         let task = self.task.lock().unwrap_or_else(|p| p.into_inner());
-        task.as_ref().is_some_and(|t| !t.inner().is_finished())
+        task.as_ref().is_some_and(live)
     }
 
-    /// Stops serving: the listener is closed and its socket file removed, unless another
-    /// agent answers on it by then. Answers already under way finish.
-    pub async fn pause(&self, kp: &Keyport) {
+    /// Stops serving: the listener is closed and the engine removes its socket file.
+    /// Answers already under way finish.
+    pub async fn pause(&self) {
         let task = self.task.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let Some(task) = task else { return };
-        if task.inner().is_finished() {
-            return;
+        if let Some(task) = task.filter(live) {
+            task.abort();
+            let _ = task.await;
         }
-        task.abort();
-        let _ = task.await;
-        #[cfg(unix)]
-        {
-            let sock = keyport_engine::agent::socket_path(&kp.settings().config_dir);
-            if std::os::unix::net::UnixStream::connect(&sock).is_err() {
-                let _ = std::fs::remove_file(sock);
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = kp;
     }
+}
+
+/// Whether the agent's task is still running.
+fn live(task: &JoinHandle<()>) -> bool {
+    !task.inner().is_finished()
 }
 
 async fn refresher<R: Runtime>(app: AppHandle<R>, kp: Arc<Keyport>) {

@@ -247,27 +247,22 @@ impl Attempts {
         let window = (pending.expires_at() - time::now()).max(0) as u64;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(window);
         let mut ticker = tokio::time::interval(Duration::from_secs(1));
-        let (callback, reply) = loop {
+        let outcome = loop {
             tokio::select! {
                 biased;
-                _ = cancel.cancelled() => {
-                    self.take(id);
-                    return Err(Error::Cancelled.into());
-                }
+                _ = cancel.cancelled() => break Err(Error::Cancelled.into()),
                 _ = tokio::time::sleep_until(deadline) => {
-                    self.take(id);
-                    return Err(Error::Timeout { secs: window }.into());
+                    break Err(Error::Timeout { secs: window }.into());
                 }
                 Some((url, reply)) = inbox.recv() => match pending.accept_pasted(&url) {
-                    Ok(callback) => break (callback, reply),
+                    Ok(callback) => break Ok((callback, reply)),
                     Err(e @ (Error::InvalidInput(_) | Error::StateMismatch)) => {
                         let _ = reply.send(Err(e.into()));
                     }
                     Err(e) => {
-                        self.take(id);
                         let e = CommandError::from(e);
                         let _ = reply.send(Err(e.clone()));
-                        return Err(e);
+                        break Err(e);
                     }
                 },
                 _ = ticker.tick() => {
@@ -276,7 +271,9 @@ impl Attempts {
                 }
             }
         };
+        // The attempt is over whichever way it ended: the next one may begin.
         self.take(id);
+        let (callback, reply) = outcome?;
         let outcome = kp
             .finish_connect(pending, callback)
             .await

@@ -33,6 +33,12 @@ pub struct AppState {
 /// The argument "Start at login" starts Keyport with: straight to the tray.
 const HIDDEN_ARG: &str = "--hidden";
 
+/// Whether these arguments are a start at login (`--hidden`): the window then stays in
+/// the tray.
+fn started_at_login<S: AsRef<str>>(args: impl IntoIterator<Item = S>) -> bool {
+    args.into_iter().any(|a| a.as_ref() == HIDDEN_ARG)
+}
+
 impl AppState {
     fn keyport(&self) -> CmdResult<Arc<Keyport>> {
         self.keyport.clone()
@@ -63,7 +69,7 @@ fn main() {
         // First, so a second launch hands over to the running window before doing anything.
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             // A second start at login (`--hidden`) leaves the window where it is.
-            if !args.iter().any(|a| a == HIDDEN_ARG) {
+            if !started_at_login(args) {
                 tray::show_window(app)
             }
         }))
@@ -77,7 +83,7 @@ fn main() {
                 .build(),
         )
         .manage(AppState {
-            keyport: keyport.clone(),
+            keyport,
             attempts: connect::Attempts::default(),
             clip: clipboard::ClipGuard::default(),
             agent: background::Agent::default(),
@@ -114,14 +120,12 @@ fn main() {
         .setup(move |app| {
             // The window is made hidden (tauri.conf.json) and shown here, unless Keyport
             // was started at login: then it waits in the tray.
-            if !std::env::args().any(|a| a == HIDDEN_ARG) {
-                if let Some(w) = app.get_webview_window("main") {
-                    let _ = w.show();
-                }
+            if !started_at_login(std::env::args()) {
+                tray::show_window(app.handle());
             }
-            if let Ok(kp) = &keyport {
-                let agent = &app.state::<AppState>().agent;
-                background::spawn(app.handle().clone(), kp.clone(), agent);
+            let state = app.state::<AppState>();
+            if let Ok(kp) = state.keyport() {
+                background::spawn(app.handle().clone(), kp, &state.agent);
             }
             // Should the tray icon not be made, Keyport still works as a window, and a
             // second launch brings a hidden window back.

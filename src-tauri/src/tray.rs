@@ -202,12 +202,10 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
                 let state = app.state::<AppState>();
-                if let Ok(kp) = state.keyport() {
-                    if state.agent.serving() {
-                        state.agent.pause(&kp).await;
-                    } else {
-                        state.agent.start(&app, kp);
-                    }
+                if state.agent.serving() {
+                    state.agent.pause().await;
+                } else if let Ok(kp) = state.keyport() {
+                    state.agent.start(&app, kp);
                 }
                 update(&app).await;
             });
@@ -215,10 +213,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
         QUIT => {
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
-                let state = app.state::<AppState>();
-                if let Ok(kp) = state.keyport() {
-                    state.agent.pause(&kp).await;
-                }
+                app.state::<AppState>().agent.pause().await;
                 app.exit(0);
             });
         }

@@ -83,6 +83,7 @@ pub async fn serve_with(kp: Arc<Keyport>, options: Options) -> Result<()> {
     }
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path).map_err(|e| io("listen on", e))?;
+    let _socket = SocketFile::made(path.clone());
     let cache = Arc::new(Mutex::new(Cache::default()));
     let options = Arc::new(options);
     let watch = tokio::spawn(forget_when_the_keychain_locks(kp.clone(), cache.clone()));
@@ -102,6 +103,31 @@ pub async fn serve_with(kp: Arc<Keyport>, options: Options) -> Result<()> {
             let _ = tokio::time::timeout(Duration::from_secs(60), one(kp, cache, &options, stream))
                 .await;
         });
+    }
+}
+
+/// The socket file this agent made. It goes when the agent stops serving (its future is
+/// dropped), unless another agent's socket has taken its place by then.
+struct SocketFile {
+    path: PathBuf,
+    inode: Option<u64>,
+}
+
+impl SocketFile {
+    fn made(path: PathBuf) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        let inode = std::fs::symlink_metadata(&path).ok().map(|m| m.ino());
+        SocketFile { path, inode }
+    }
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        use std::os::unix::fs::MetadataExt;
+        let now = std::fs::symlink_metadata(&self.path).ok().map(|m| m.ino());
+        if self.inode.is_some() && now == self.inode {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
