@@ -149,6 +149,18 @@ struct World {
     port: u16,
 }
 
+/// A [`world`] with a MYOB Advanced connection `name` made through the real browser.
+fn advanced_world(label: &str, name: &str) -> World {
+    let w = world(label);
+    advanced_client(&w.mock, w.port);
+    ok(approve(
+        &w.env,
+        &w.chromium,
+        connect_advanced(&w.env, &w.mock, name, w.port, &[]),
+    ));
+    w
+}
+
 fn world(label: &str) -> World {
     World {
         env: TestEnv::new(label),
@@ -474,15 +486,9 @@ fn fifty_concurrent_token_calls_refresh_once_per_round() {
     let World {
         env,
         mock,
-        chromium,
-        port,
-    } = world("fifty");
-    advanced_client(&mock, port);
-    ok(approve(
-        &env,
-        &chromium,
-        connect_advanced(&env, &mock, "busy", port, &[]),
-    ));
+        chromium: _chromium,
+        port: _,
+    } = advanced_world("fifty", "busy");
     for round in 0..rounds {
         // A one-second token, then let it expire.
         control(&mock, "/_mock/config", json!({"access_ttl_secs": 1}));
@@ -1022,16 +1028,10 @@ fn a_keychain_locked_after_the_vendor_rotated_prompts_and_keeps_the_new_token() 
 fn the_agent_serves_tokens_from_memory_and_follows_other_processes() {
     let World {
         env,
-        mock,
-        chromium,
-        port,
-    } = world("agent");
-    advanced_client(&mock, port);
-    ok(approve(
-        &env,
-        &chromium,
-        connect_advanced(&env, &mock, "ag", port, &[]),
-    ));
+        mock: _mock,
+        chromium: _chromium,
+        port: _,
+    } = advanced_world("agent", "ag");
 
     let mut agent = env
         .keyport()
@@ -1098,15 +1098,9 @@ fn interrupted_refreshes_lose_no_rotated_token() {
     let World {
         env,
         mock,
-        chromium,
-        port,
-    } = world("interrupt");
-    advanced_client(&mock, port);
-    ok(approve(
-        &env,
-        &chromium,
-        connect_advanced(&env, &mock, "adv", port, &[]),
-    ));
+        chromium: _chromium,
+        port: _,
+    } = advanced_world("interrupt", "adv");
     let lock = env.keyport_config_dir().join("locks").join("adv.lock");
     let signals = ["KILL", "TERM", "INT", "HUP"];
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
