@@ -7,7 +7,7 @@
 //! the tray pauses and resumes). None of it depends on the window being shown: closing
 //! the window only hides it.
 
-use keyport_engine::{ConnectionView, Keyport, Kind, Status, Warning};
+use keyport_engine::{ConnectionView, Keyport, Warning};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -18,8 +18,6 @@ use tokio::time::{interval, sleep, MissedTickBehavior};
 
 /// How often the refresher looks at the connections.
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
-/// Refresh when the access token has less than this left (seconds).
-const REFRESH_AHEAD: i64 = 300;
 /// How often the metadata file is checked for changes.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
@@ -90,26 +88,15 @@ async fn refresher<R: Runtime>(app: AppHandle<R>, kp: Arc<Keyport>) {
     }
 }
 
-/// Whether the refresher should renew this connection now.
-pub fn due(v: &ConnectionView, now: i64) -> bool {
-    v.kind == Kind::Oauth
-        && v.can_refresh
-        && matches!(
-            v.status,
-            Status::Valid | Status::ExpiringSoon | Status::Expired
-        )
-        && v.expires_at.is_some_and(|e| e - now < REFRESH_AHEAD)
-}
-
 async fn tend<R: Runtime>(app: &AppHandle<R>, kp: &Keyport) {
     let Ok(list) = kp.list().await else { return };
     let now = keyport_engine::time::now();
     let mut changed = false;
     for v in &list {
-        if due(v, now) {
+        if v.refresh_due(now) {
             // A failure is recorded in the connection's health by the engine and shows
             // in the list as "refresh failed" / "needs reconnect".
-            let _ = kp.token(&v.name, REFRESH_AHEAD).await;
+            let _ = kp.token(&v.name, keyport_engine::REFRESH_AHEAD).await;
             changed = true;
         }
         for w in unseen(kp, v).await {
@@ -192,33 +179,6 @@ mod tests {
         kp.add_sample_token("sample", "sample-value-0123456789", Some(3))
             .await
             .expect("a sample token")
-    }
-
-    #[tokio::test]
-    async fn only_healthy_refreshable_oauth_tokens_near_expiry_are_due() {
-        let (kp, dir) = keyport("due");
-        let admin = sample(&kp).await;
-        let _ = std::fs::remove_dir_all(dir);
-        let now = 1_000_000;
-        let mut oauth = admin.clone();
-        oauth.kind = Kind::Oauth;
-        oauth.can_refresh = true;
-        oauth.status = Status::Valid;
-        oauth.expires_at = Some(now + 120);
-        assert!(due(&oauth, now));
-        oauth.expires_at = Some(now + 3600);
-        assert!(!due(&oauth, now), "plenty of time left");
-        oauth.expires_at = Some(now - 10);
-        oauth.status = Status::Expired;
-        assert!(due(&oauth, now), "expired access tokens are refreshed");
-        oauth.status = Status::NeedsReconnect;
-        assert!(!due(&oauth, now), "only a new sign-in helps");
-        oauth.status = Status::Valid;
-        oauth.can_refresh = false;
-        assert!(!due(&oauth, now), "no refresh token");
-        let mut admin = admin;
-        admin.expires_at = Some(now + 10);
-        assert!(!due(&admin, now), "admin-issued tokens are not refreshed");
     }
 
     #[tokio::test]

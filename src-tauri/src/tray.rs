@@ -9,7 +9,7 @@
 //! refresh keep running until "Quit".
 
 use crate::AppState;
-use keyport_engine::{time, ConnectionView, Kind, Status};
+use keyport_engine::{time, ConnectionView, Status};
 use std::sync::Mutex;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -37,18 +37,18 @@ pub struct Attention {
 /// next use.
 pub fn attention(list: &[ConnectionView], now: i64) -> Vec<Attention> {
     list.iter()
+        .filter(|v| v.needs_attention)
         .filter_map(|v| {
             let what = match v.status {
                 Status::NeedsReconnect => "needs reconnect".to_owned(),
                 Status::RefreshFailed => "refresh failed".to_owned(),
-                Status::Expired if v.kind == Kind::Admin => "expired".to_owned(),
-                Status::ExpiringSoon => match (v.deadline_label.as_deref(), v.deadline) {
+                Status::Expired => "expired".to_owned(),
+                _ => match (v.deadline_label.as_deref(), v.deadline) {
                     (Some(what), Some(at)) if at > now => {
                         format!("{what} in {}", time::human_span(at - now))
                     }
                     _ => "expiring soon".to_owned(),
                 },
-                _ => return None,
             };
             Some(Attention {
                 name: v.name.clone(),
@@ -229,6 +229,7 @@ fn on_menu<R: Runtime>(app: &AppHandle<R>, event: MenuEvent) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use keyport_engine::Kind;
     use keyport_engine::{Keyport, Settings};
 
     /// A real view (an admin-issued token), then changed field by field below.
@@ -256,11 +257,17 @@ mod tests {
     async fn the_tray_lists_what_needs_a_person() {
         let now = 1_000_000;
         let base = view().await;
+        // Which connections need a person is the engine's rule (`needs_attention`, tested
+        // there); the tray words each one.
         let with = |name: &str, kind: Kind, status: Status| {
             let mut v = base.clone();
             v.name = name.into();
             v.kind = kind;
             v.status = status;
+            v.needs_attention = !matches!(
+                (kind, status),
+                (_, Status::Valid) | (Kind::Oauth, Status::Expired)
+            );
             v
         };
         let mut soon = with("soon", Kind::Admin, Status::ExpiringSoon);

@@ -19,7 +19,7 @@ $BROWSER is used to open sign-in pages. While the desktop app (or `keyport agent
 
 Exit codes:
   0  success
-  1  `keyport test`: the vendor refused the credentials
+  1  `keyport test`: the vendor refused the credentials; `keyport revoke`: you answered no
   2  bad input or usage
   3  no such connection
   4  the keychain is unavailable, locked or its entry is damaged
@@ -27,7 +27,9 @@ Exit codes:
   6  the vendor refused a request or sent something unreadable
   7  the vendor could not be reached
   8  the sign-in did not complete (denied, timed out, wrong state or issuer, port busy)
-  9  the metadata file could not be read or written";
+  9  the metadata file could not be read or written
+ 10  `keyport token`: the token was printed and works, but its connection is failing (it
+     needs a new sign-in or token, or its last refresh failed); stderr says what to do";
 
 #[derive(Parser)]
 #[command(name = "keyport", version, about = "Gets, keeps and hands out API tokens for ERP, accounting and logistics systems.", after_help = AFTER_HELP)]
@@ -40,12 +42,25 @@ pub struct Cli {
 pub enum Command {
     /// List connections with status and time left.
     List {
-        /// Machine-readable output (no secrets).
+        /// Only the connections of this client (customer).
+        #[arg(long, value_name = "CLIENT")]
+        client: Option<String>,
+        /// Machine-readable output: every non-secret field of each connection.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one connection: its account (company file, tenant, user, issuer, scopes),
+    /// status, deadlines and app registration. Never a secret.
+    Show {
+        /// The connection's name (`keyport list` shows them).
+        name: String,
+        /// Machine-readable output.
         #[arg(long)]
         json: bool,
     },
     /// Print a valid access token, refreshing it first when it is about to expire.
     Token {
+        /// The connection's name.
         name: String,
         /// Refresh when fewer than this many seconds are left.
         #[arg(long, default_value_t = keyport_engine::DEFAULT_MIN_VALID,
@@ -54,39 +69,114 @@ pub enum Command {
     },
     /// Print the vendor's full header set, one `Name: value` per line.
     Headers {
+        /// The connection's name.
         name: String,
+        /// One JSON object of header names and values.
         #[arg(long)]
         json: bool,
     },
     /// Print a curl command that reads the header set from `keyport headers` (no secret in it).
     Curl {
+        /// The connection's name.
         name: String,
         /// A path under the connection's base URL, or a full URL (default: the vendor's cheap read).
         path: Option<String>,
     },
     /// Refresh the access token now.
-    Refresh { name: String },
+    Refresh {
+        /// The connection's name.
+        name: String,
+        /// Machine-readable output: the connection after the refresh.
+        #[arg(long)]
+        json: bool,
+    },
     /// Call the vendor's cheap read endpoint with the stored credentials.
-    Test { name: String },
-    /// Revoke at the vendor where it has a way, then delete the connection here.
+    Test {
+        /// The connection's name.
+        name: String,
+        /// Machine-readable output: ok, status, url, summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sign in again under the same name with the saved app registration and secrets:
+    /// only the browser step (and a prompt for a secret that was never saved).
+    Reconnect {
+        /// The connection's name.
+        name: String,
+        /// Print the sign-in URL instead of opening a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// How long to wait for the browser, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 300,
+              value_parser = clap::value_parser!(u64).range(1..=3600))]
+        window: u64,
+        /// Machine-readable output: the connection once it is signed in.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a connection's note, client, base URL, test path or expiry; no secret is
+    /// asked for or changed. An empty value clears it.
+    #[command(group = clap::ArgGroup::new("change").required(true).multiple(true)
+        .args(["note", "client", "base_url", "test_path", "expires"]))]
+    Edit {
+        /// The connection's name.
+        name: String,
+        /// Who or what the connection is for.
+        #[arg(long)]
+        note: Option<String>,
+        /// The client (customer) it works for.
+        #[arg(long)]
+        client: Option<String>,
+        /// The API's base URL (https://…).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<String>,
+        /// The path or URL `keyport test` reads.
+        #[arg(long, value_name = "PATH")]
+        test_path: Option<String>,
+        /// An admin-issued token's last day, YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        expires: Option<String>,
+        /// Machine-readable output: the connection after the change.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke at the vendor where it has a way, then delete the connection here. Asks
+    /// first on a terminal.
     Revoke {
+        /// The connection's name.
         name: String,
         /// Remove it here even when the vendor cannot be reached or refuses.
         #[arg(long)]
         force: bool,
+        /// Do not ask (for scripts; off a terminal Keyport never asks).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Machine-readable output: what was done at the vendor and what is left to do.
+        #[arg(long)]
+        json: bool,
     },
     /// Replace an admin-issued token after issuing a new one at the vendor.
     SetToken {
+        /// The connection's name.
         name: String,
         /// The new token's last day, YYYY-MM-DD.
-        #[arg(long)]
+        #[arg(long, value_name = "YYYY-MM-DD")]
         expires: Option<String>,
         /// Read the token from this environment variable.
         #[arg(long, value_name = "VAR")]
         token_env: Option<String>,
     },
     /// List the vendors Keyport knows.
-    Vendors,
+    Vendors {
+        /// Machine-readable output: each vendor with its fields.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script: `keyport completions bash > ~/.local/share/bash-completion/completions/keyport`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
     /// Refreshes in a process of its own, so that a rotated refresh token reaches the
     /// keychain even when the command that asked is killed (used by the other commands).
     #[command(hide = true)]
@@ -97,8 +187,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Keep tokens in memory and serve `keyport token` over a user-only socket (the
-    /// desktop app does this while it runs).
+    /// Keep tokens in memory, refresh them before they expire, and serve `keyport token`
+    /// over a user-only socket (the desktop app does this while it runs).
     #[cfg(unix)]
     Agent {
         /// Ask before each token leaves the agent: a program that allows by exiting 0, given
@@ -131,6 +221,9 @@ pub fn command() -> ClapCommand {
         .subcommand_required(true)
         .arg_required_else_help(true)
         .arg(name_arg().global(true))
+        .arg(note_arg().global(true))
+        .arg(client_arg().global(true))
+        .arg(json_arg("the connection once it is signed in").global(true))
         .arg(
             Arg::new("window")
                 .long("window")
@@ -160,16 +253,20 @@ pub fn command() -> ClapCommand {
         .subcommand_required(true)
         .arg_required_else_help(true)
         .arg(name_arg().global(true))
-        .arg(
-            Arg::new("note")
-                .long("note")
-                .global(true)
-                .help("Who or what the token is for (shown in the list)."),
-        )
+        .arg(note_arg().global(true))
+        .arg(client_arg().global(true))
+        .arg(json_arg("the connection once it is stored").global(true))
         .arg(
             flag(
                 "replace",
                 "Replace an existing connection of the same name.",
+            )
+            .global(true),
+        )
+        .arg(
+            flag(
+                "no-test",
+                "Store the token without trying it at the vendor first (by default it is tried with the vendor's cheap read: refused when the vendor says unauthorised, stored as unverified when the vendor cannot be reached).",
             )
             .global(true),
         )
@@ -180,9 +277,28 @@ pub fn command() -> ClapCommand {
 fn name_arg() -> Arg {
     Arg::new("name")
         .long("name")
+        .value_name("NAME")
         .default_value("")
         .hide_default_value(true)
-        .help("A unique name for this connection (letters, digits, '-', '_', '.').")
+        .help("A unique name for this connection (letters, digits, '-', '_', '.'). Required.")
+}
+
+fn note_arg() -> Arg {
+    Arg::new("note")
+        .long("note")
+        .value_name("TEXT")
+        .help("Who or what the connection is for (shown in the list).")
+}
+
+fn client_arg() -> Arg {
+    Arg::new("client")
+        .long("client")
+        .value_name("CLIENT")
+        .help("The client (customer) the connection works for, to group and filter by (`keyport list --client`).")
+}
+
+fn json_arg(what: &str) -> Arg {
+    flag("json", "Machine-readable output.").long_help(format!("Machine-readable output: {what}."))
 }
 
 fn flag(name: &'static str, help: &'static str) -> Arg {

@@ -31,12 +31,14 @@ pub fn form(vendor_id: &str, m: &ArgMatches, input: &mut Input) -> Result<Form, 
         name: m.get_one::<String>("name").cloned().unwrap_or_default(),
         replace: m.get_flag("replace"),
         remember_secret: true,
-        note: m
-            .try_get_one::<String>("note")
+        note: text(m, "note"),
+        client: text(m, "client"),
+        skip_test: m
+            .try_get_one::<bool>("no-test")
             .ok()
             .flatten()
-            .cloned()
-            .unwrap_or_default(),
+            .copied()
+            .unwrap_or(false),
         window: m
             .try_get_one::<u64>("window")
             .ok()
@@ -44,6 +46,11 @@ pub fn form(vendor_id: &str, m: &ArgMatches, input: &mut Input) -> Result<Form, 
             .map(|s| Duration::from_secs(*s)),
         ..Form::default()
     };
+    if form.name.trim().is_empty() {
+        return Err(Error::InvalidInput(
+            "--name is required: a unique name for this connection (letters, digits, '-', '_', '.').".into(),
+        ));
+    }
     // Plain values first: whether a secret is needed can depend on them.
     for f in info.fields.iter().filter(|f| !from_env(f)) {
         let value = if f.input == Kind::Lines {
@@ -68,4 +75,13 @@ pub fn form(vendor_id: &str, m: &ArgMatches, input: &mut Input) -> Result<Form, 
         }
     }
     Ok(form)
+}
+
+/// A text option given to the vendor's command or its parent, empty when not given.
+fn text(m: &ArgMatches, id: &str) -> String {
+    m.try_get_one::<String>(id)
+        .ok()
+        .flatten()
+        .cloned()
+        .unwrap_or_default()
 }

@@ -14,8 +14,9 @@
 //! the keychain locks.
 //!
 //! Protocol, one request per connection: `token <name> <min_valid>\n` →
-//! `ok <token>\n`, or `err <exit code> <message>\n`, or first `wait\n` when the answer
-//! needs the vendor (a refresh), then one of those; `lock\n` / `unlock\n` → `ok\n`.
+//! `ok <token>\n` (after `warn <message>\n` when the connection is failing though its
+//! token works), or `err <exit code> <message>\n`, or first `wait\n` when the answer needs
+//! the vendor (a refresh), then one of those; `lock\n` / `unlock\n` → `ok\n`.
 
 use crate::secret::{secret, ExposeSecret, SecretString};
 use crate::time::now;
@@ -41,6 +42,8 @@ struct Cached {
     token: SecretString,
     /// None: no expiry known (an admin-issued token without a date).
     expires_at: Option<i64>,
+    /// Said with the token when the connection is failing ([`ConnectionView::failing`]).
+    warning: Option<String>,
 }
 
 #[derive(Default)]
@@ -53,6 +56,9 @@ struct Cache {
 /// How the agent behaves.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
+    /// Refresh tokens in the background before they expire ([`Keyport::refresh_due`]),
+    /// as the window does; off when the caller runs its own refresher.
+    pub refresh: bool,
     /// A program asked before each token leaves the agent (`argv`, the connection's name
     /// appended); it allows by exiting 0 — e.g. `zenity --question --text`. `None`: no
     /// question.
@@ -88,6 +94,9 @@ pub async fn serve_with(kp: Arc<Keyport>, options: Options) -> Result<()> {
     let options = Arc::new(options);
     let watch = tokio::spawn(forget_when_the_keychain_locks(kp.clone(), cache.clone()));
     let _watch = AbortOnDrop(watch);
+    let _refresher = options
+        .refresh
+        .then(|| AbortOnDrop(tokio::spawn(refresh_in_background(kp.clone()))));
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,
@@ -131,7 +140,22 @@ impl Drop for SocketFile {
     }
 }
 
-/// Ends the keychain watcher with the agent's serving future.
+/// How often the agent's background refresh looks at the connections.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(30);
+
+/// Renews tokens before they expire, with no caller: soon after start, then every
+/// [`REFRESH_EVERY`].
+async fn refresh_in_background(kp: Arc<Keyport>) {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut every = tokio::time::interval(REFRESH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        kp.refresh_due().await;
+    }
+}
+
+/// Ends the keychain watcher and the refresher with the agent's serving future.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
@@ -249,33 +273,47 @@ async fn one(
         c.tokens
             .get(name)
             .filter(|t| t.expires_at.is_none_or(|e| e - now() > min_valid))
-            .map(|t| t.token.clone())
+            .map(|t| answer(&t.token, t.warning.as_deref()))
     };
     let reply = match cached {
-        Some(t) => format!("ok {}\n", t.expose_secret()),
+        Some(line) => line,
         None => {
             let _ = stream.write_all(b"wait\n").await;
             match kp.token(name, min_valid).await {
                 Ok(token) => {
-                    let line = format!("ok {}\n", token.expose_secret());
-                    let expires_at = kp.view(name).await.ok().and_then(|v| v.expires_at);
+                    let view = kp.view(name).await.ok();
+                    let expires_at = view.as_ref().and_then(|v| v.expires_at);
+                    let warning = view.as_ref().and_then(|v| v.failing()).map(one_line);
+                    let line = answer(&token, warning.as_deref());
                     let mut c = lock_cache(&cache);
                     if !c.locked {
-                        c.tokens
-                            .insert(name.to_owned(), Cached { token, expires_at });
+                        c.tokens.insert(
+                            name.to_owned(),
+                            Cached {
+                                token,
+                                expires_at,
+                                warning,
+                            },
+                        );
                     }
                     line
                 }
-                Err(e) => format!(
-                    "err {} {}\n",
-                    e.exit_code(),
-                    e.to_string().replace('\n', " ")
-                ),
+                Err(e) => format!("err {} {}\n", e.exit_code(), one_line(&e.to_string())),
             }
         }
     };
     let reply = zeroize::Zeroizing::new(reply);
     let _ = stream.write_all(reply.as_bytes()).await;
+}
+
+/// `ok <token>`, after `warn <message>` when the connection is failing.
+fn answer(token: &SecretString, warning: Option<&str>) -> String {
+    let warn = warning.map(|w| format!("warn {w}\n")).unwrap_or_default();
+    format!("{warn}ok {}\n", token.expose_secret())
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
 }
 
 /// One request line, at most [`MAX_REQUEST`] bytes, UTF-8.
@@ -342,7 +380,8 @@ fn request(config_dir: &Path, line: &[u8]) -> Option<BufReader<std::os::unix::ne
 
 /// What the CLI gets from an agent.
 pub enum AgentAnswer {
-    Token(SecretString),
+    /// The token, and a warning when the connection is failing though the token works.
+    Token(SecretString, Option<String>),
     /// The agent's error, with the exit code it maps to.
     Failed(u8, String),
 }
@@ -362,13 +401,19 @@ pub fn ask(config_dir: &Path, name: &str, min_valid: i64) -> Option<AgentAnswer>
         line.clear();
         r.read_line(&mut line).ok()?;
     }
+    let mut warning = None;
+    if let Some(w) = line.strip_prefix("warn ") {
+        warning = Some(w.trim_end_matches('\n').to_owned());
+        line.clear();
+        r.read_line(&mut line).ok()?;
+    }
     let line = line.trim_end_matches('\n');
     // A locked agent holds nothing: the caller reads the keychain itself.
     if line == "locked" {
         return None;
     }
     if let Some(t) = line.strip_prefix("ok ") {
-        return Some(AgentAnswer::Token(secret(t)));
+        return Some(AgentAnswer::Token(secret(t), warning));
     }
     let rest = line.strip_prefix("err ")?;
     let (code, msg) = rest.split_once(' ')?;
@@ -434,7 +479,7 @@ mod serve_tests {
         .unwrap();
         let (served, took, big, odd, neg) = answers;
         match served {
-            Some(AgentAnswer::Token(t)) => {
+            Some(AgentAnswer::Token(t, _)) => {
                 assert_eq!(t.expose_secret(), "sample-token-0123456789")
             }
             _ => panic!("the agent served the token"),
@@ -487,12 +532,12 @@ mod lock_tests {
         })
         .await
         .unwrap();
-        assert!(matches!(before, Some(AgentAnswer::Token(_))));
+        assert!(matches!(before, Some(AgentAnswer::Token(..))));
         assert!(
             locked.is_none(),
             "a locked agent answers nothing: the caller reads the keychain"
         );
-        assert!(matches!(after, Some(AgentAnswer::Token(_))));
+        assert!(matches!(after, Some(AgentAnswer::Token(..))));
         // The keychain locks (and is then out of reach): the held token is forgotten.
         w.vault
             .locked
@@ -518,6 +563,7 @@ mod lock_tests {
         let w = world();
         let options = Options {
             confirm: Some(vec![program.into()]),
+            ..Options::default()
         };
         let dir = served(&w, options).await;
         tokio::task::spawn_blocking(move || asked(&dir))
@@ -532,6 +578,6 @@ mod lock_tests {
             _ => panic!("a declined request must not get the token"),
         }
         let got = answer_with_confirm("true").await;
-        assert!(matches!(got, Some(AgentAnswer::Token(_))));
+        assert!(matches!(got, Some(AgentAnswer::Token(..))));
     }
 }

@@ -25,8 +25,15 @@ pub struct Form {
     pub replace: bool,
     /// Keep the client secret with the remembered app registration.
     pub remember_secret: bool,
-    /// Free text shown in the list (admin-issued tokens).
+    /// Free text shown in the list.
     pub note: String,
+    /// The client (customer) the connection works for.
+    pub client: String,
+    /// Store an admin-issued token without trying it at the vendor first.
+    pub skip_test: bool,
+    /// A reconnect: secrets the form leaves empty (client secret, company-file
+    /// credentials…) are taken from the connection being replaced.
+    pub reuse_secrets: bool,
     /// The vendor's fields, by key.
     pub values: BTreeMap<String, String>,
     /// How long to wait for the browser ([`crate::DEFAULT_WINDOW`] when `None`).
@@ -36,6 +43,8 @@ pub struct Form {
 
 pub(crate) struct ConnectRequest {
     pub name: String,
+    pub note: Option<String>,
+    pub client: Option<String>,
     pub replace: bool,
     pub remember_secret: bool,
     pub vendor: &'static dyn Vendor,
@@ -53,7 +62,14 @@ pub(crate) struct AdminRequest {
     pub test_path: Option<String>,
     pub account: Account,
     pub note: Option<String>,
+    pub client: Option<String>,
+    pub skip_test: bool,
     pub secrets: crate::storage::keychain::Secrets,
+}
+
+/// Free text as given, `None` when empty.
+fn text(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
 /// Applies the fields' rules to what was typed.
@@ -175,6 +191,21 @@ impl Keyport {
         validate_name(&name)?;
         let mut values = read(vendor, &form.values)?;
         let plan = oauth.plan(&values)?;
+        if form.reuse_secrets && form.replace {
+            if let Some(old) = self.vault.session().await?.load(&name).await? {
+                let s = &mut values.secrets;
+                for (slot, kept) in [
+                    (&mut s.client_secret, old.client_secret),
+                    (&mut s.username, old.username),
+                    (&mut s.password, old.password),
+                    (&mut s.api_key, old.api_key),
+                ] {
+                    if slot.is_none() {
+                        *slot = kept;
+                    }
+                }
+            }
+        }
         if values.secrets.client_secret.is_none() {
             values.secrets.client_secret = self
                 .saved_secret(vendor.id(), &plan.client_id, plan.authority.as_deref())
@@ -187,6 +218,8 @@ impl Keyport {
         }
         Ok(ConnectRequest {
             name,
+            note: text(&form.note),
+            client: text(&form.client),
             replace: form.replace,
             remember_secret: form.remember_secret,
             vendor,
@@ -224,7 +257,9 @@ impl Keyport {
             expires_at: values.get("expires").and_then(parse_date_end),
             test_path: values.get("test_path").map(str::to_owned),
             account: vendor.admin_account(&values),
-            note: Some(form.note.trim().to_owned()).filter(|n| !n.is_empty()),
+            note: text(&form.note),
+            client: text(&form.client),
+            skip_test: form.skip_test,
             secrets: values.secrets,
         })
     }
@@ -243,7 +278,9 @@ impl Keyport {
     ) -> Result<()> {
         let key = reg.secret_key();
         if let Some(s) = secret {
-            self.vault.session().await?.set(&key, s).await?;
+            let vendor = vendors::find(&reg.vendor).map_or("", |v| v.label());
+            let label = format!("Keyport: {vendor} app {}", reg.client_id);
+            self.vault.session().await?.set(&key, &label, s).await?;
         }
         let reg = Registration {
             secret_saved: secret.is_some(),

@@ -32,10 +32,12 @@ pub use error::{Action, ActionKind, Error, Result, VendorError};
 pub use input::Form;
 pub use secret::{masked, secret, ExposeSecret, SecretString};
 pub use settings::Settings;
-pub use status::{ConnectionView, Status, Warning, WARN_DAYS};
+pub use status::{
+    ConnectionView, DeadlineView, RegistrationView, Status, Warning, REFRESH_AHEAD, WARN_DAYS,
+};
 pub use storage::metadata::Registration;
-pub use tokens::{Retired, RevokeReport, TestReport};
-pub use vendors::{Field, Kind};
+pub use tokens::{Edit, Handout, Reconnect, Retired, RevokeReport, TestReport, ASSUMED_LIFETIME};
+pub use vendors::{Detail, Field, Kind};
 
 #[cfg(any(test, feature = "testing"))]
 pub use storage::keychain::memory::MemoryVault;

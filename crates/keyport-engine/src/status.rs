@@ -4,12 +4,16 @@
 
 use crate::error::{Action, ActionKind};
 use crate::storage::metadata::{Connection, Health};
-use crate::time::{format_utc, human_span, now};
-use crate::vendors::{self, Deadline, Kind};
+use crate::time::{format_utc, human_duration, human_span, now};
+use crate::vendors::{self, Deadline, Detail, Kind};
 use serde::Serialize;
 
 /// Warn this long before a deadline that needs a person (token expiry, chain end, re-consent).
 pub const WARN_DAYS: i64 = 7;
+
+/// Background refresh (the window, `keyport agent`) renews an access token when it has less
+/// than this many seconds left.
+pub const REFRESH_AHEAD: i64 = 300;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +33,28 @@ pub struct Warning {
     pub message: String,
 }
 
+/// A date by which a person must act.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeadlineView {
+    pub at: i64,
+    pub what: &'static str,
+    pub todo: &'static str,
+}
+
+/// The app registration an OAuth connection signed in with (never its secret).
+#[derive(Clone, Debug, Serialize)]
+pub struct RegistrationView {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    pub authorize_url: String,
+    pub token_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revocation_url: Option<String>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ConnectionView {
     pub name: String,
@@ -36,8 +62,14 @@ pub struct ConnectionView {
     pub vendor: String,
     pub vendor_label: &'static str,
     pub kind: Kind,
-    /// Company file, user or instance, when known.
+    /// Company file, tenant, user or host, when known: one line for lists.
     pub account: Option<String>,
+    /// Which account and API the connection reaches (company file, tenant, issuer,
+    /// user, scopes…), as its vendor names them.
+    pub details: Vec<Detail>,
+    /// The client (customer) it works for.
+    pub client: Option<String>,
+    pub note: Option<String>,
     pub status: Status,
     pub status_text: String,
     /// The access token's (or admin-issued token's) expiry, unix seconds.
@@ -45,22 +77,52 @@ pub struct ConnectionView {
     /// When a person must act, whichever deadline is first.
     pub deadline: Option<i64>,
     pub deadline_label: Option<String>,
+    /// Every date by which a person must act, soonest first.
+    pub deadlines: Vec<DeadlineView>,
     pub last_refresh: Option<i64>,
+    /// When the person last granted consent (OAuth).
+    pub consented_at: Option<i64>,
     pub can_refresh: bool,
+    /// Something needs the person: a new sign-in or token, a failed refresh, a deadline
+    /// within [`WARN_DAYS`]. The window, the tray, the list and `token` go by this.
+    pub needs_attention: bool,
+    /// Why the credential was stored untried (the vendor could not be reached).
+    pub unverified: Option<String>,
     pub warnings: Vec<Warning>,
     /// What the person can do now (reconnect, issue a new token…).
     pub actions: Vec<Action>,
     pub revoke_note: &'static str,
     pub reissue_steps: Option<&'static str>,
     pub base_url: Option<String>,
+    pub test_path: Option<String>,
     /// The app registration's client ID, to reconnect with.
     pub client_id: Option<String>,
+    pub registration: Option<RegistrationView>,
     pub created_at: i64,
 }
 
 impl ConnectionView {
     pub fn of(c: &Connection) -> Self {
         Self::at(c, now())
+    }
+
+    /// Whether background refresh should renew it at `now`: an OAuth connection that can
+    /// refresh, is not waiting for a new sign-in, and has less than [`REFRESH_AHEAD`] left.
+    pub fn refresh_due(&self, now: i64) -> bool {
+        self.kind == Kind::Oauth
+            && self.can_refresh
+            && matches!(
+                self.status,
+                Status::Valid | Status::ExpiringSoon | Status::Expired
+            )
+            && self.expires_at.is_some_and(|e| e - now < REFRESH_AHEAD)
+    }
+
+    /// Why a token handed out now comes with a warning: the connection is failing (a new
+    /// sign-in or token is needed, or the last refresh failed) though its token still works.
+    pub fn failing(&self) -> Option<&str> {
+        matches!(self.status, Status::NeedsReconnect | Status::RefreshFailed)
+            .then_some(self.status_text.as_str())
     }
 
     pub fn at(c: &Connection, now: i64) -> Self {
@@ -71,11 +133,9 @@ impl ConnectionView {
             Kind::Admin
         });
         let refreshable = c.oauth.as_ref().is_some_and(|o| o.has_refresh_token);
-        let first: Option<Deadline> = vendor
-            .map(|v| v.deadlines(c))
-            .unwrap_or_default()
-            .into_iter()
-            .min_by_key(|d| d.at);
+        let mut deadlines: Vec<Deadline> = vendor.map(|v| v.deadlines(c)).unwrap_or_default();
+        deadlines.sort_by_key(|d| d.at);
+        let first = deadlines.first().cloned();
         let left = |t: i64| t - now;
 
         let mut warnings = Vec::new();
@@ -95,7 +155,7 @@ impl ConnectionView {
                     format!(
                         "{} in {} ({}): {}",
                         d.what,
-                        human_span(l),
+                        human_duration(l),
                         format_utc(d.at),
                         d.todo
                     )
@@ -136,38 +196,73 @@ impl ConnectionView {
             },
         };
         actions.dedup();
+        let details = vendor.map(|v| v.context(c)).unwrap_or_default();
+        let needs_attention = matches!(status, Status::NeedsReconnect | Status::RefreshFailed)
+            || !warnings.is_empty();
 
         ConnectionView {
             name: c.name.clone(),
             vendor: c.vendor.clone(),
             vendor_label: vendor.map(|v| v.label()).unwrap_or("an unknown vendor"),
             kind,
-            account: account(c),
+            account: account(c, &details),
+            details,
+            client: c.client.clone(),
+            note: c.note.clone(),
             status,
             status_text,
             expires_at: c.expires_at,
             deadline: first.as_ref().map(|d| d.at),
             deadline_label: first.as_ref().map(|d| d.what.to_owned()),
+            deadlines: deadlines
+                .iter()
+                .map(|d| DeadlineView {
+                    at: d.at,
+                    what: d.what,
+                    todo: d.todo,
+                })
+                .collect(),
             last_refresh: c.last_refresh,
+            consented_at: c.consented_at,
             can_refresh: refreshable && !matches!(c.health, Health::NeedsReconnect { .. }),
+            needs_attention,
+            unverified: c.unverified.clone(),
             warnings,
             actions,
             revoke_note: vendor.map(|v| v.revoke_note()).unwrap_or_default(),
             reissue_steps: vendor.and_then(|v| v.reissue_steps()),
             base_url: c.base_url.clone(),
+            test_path: c.test_path.clone(),
             client_id: c.oauth.as_ref().map(|o| o.client_id.clone()),
+            registration: c.oauth.as_ref().map(|o| RegistrationView {
+                client_id: o.client_id.clone(),
+                redirect_uri: o.redirect_uri.clone(),
+                scopes: o.scopes.clone(),
+                issuer: o.issuer.clone(),
+                authorize_url: o.authorize_url.clone(),
+                token_url: o.token_url.clone(),
+                revocation_url: o.revocation_url.clone(),
+            }),
             created_at: c.created_at,
         }
     }
 }
 
-fn account(c: &Connection) -> Option<String> {
-    let a = &c.account;
-    a.business_name
-        .clone()
-        .or_else(|| a.business_id.clone())
-        .or_else(|| a.username.clone())
-        .or_else(|| a.email.clone())
+/// The one line a list shows: the company file, tenant or user the vendor names, else the
+/// note, else the API's host.
+fn account(c: &Connection, details: &[Detail]) -> Option<String> {
+    const FIRST: [&str; 6] = [
+        "business_name",
+        "business_id",
+        "tenant",
+        "email",
+        "username",
+        "subject",
+    ];
+    FIRST
+        .iter()
+        .find_map(|k| details.iter().find(|d| d.key == *k))
+        .map(|d| d.value.clone())
         .or_else(|| c.note.clone())
         .or_else(|| {
             c.base_url
@@ -175,4 +270,75 @@ fn account(c: &Connection) -> Option<String> {
                 .and_then(|u| url::Url::parse(u).ok())
                 .and_then(|u| u.host_str().map(str::to_owned))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::metadata::OAuthMeta;
+
+    fn oauth(expires_at: i64, has_refresh_token: bool, health: Health) -> ConnectionView {
+        let c = Connection {
+            name: "c".into(),
+            vendor: "oidc".into(),
+            oauth: Some(OAuthMeta {
+                client_id: "id".into(),
+                authorize_url: String::new(),
+                token_url: String::new(),
+                revocation_url: None,
+                logout_url: None,
+                issuer: None,
+                redirect_uri: String::new(),
+                scopes: String::new(),
+                client_auth: crate::storage::metadata::ClientAuth::None,
+                has_refresh_token,
+                chain_started_at: None,
+                chain_days: None,
+            }),
+            expires_at: Some(expires_at),
+            health,
+            ..Connection::default()
+        };
+        ConnectionView::at(&c, 1_000_000)
+    }
+
+    #[test]
+    fn only_healthy_refreshable_oauth_tokens_near_expiry_are_due() {
+        let now = 1_000_000;
+        assert!(oauth(now + 120, true, Health::Ok).refresh_due(now));
+        assert!(
+            !oauth(now + 3600, true, Health::Ok).refresh_due(now),
+            "plenty of time left"
+        );
+        assert!(
+            oauth(now - 10, true, Health::Ok).refresh_due(now),
+            "expired access tokens are refreshed"
+        );
+        let dead = Health::NeedsReconnect {
+            reason: "r".into(),
+            at: now,
+        };
+        let v = oauth(now + 120, true, dead);
+        assert!(!v.refresh_due(now), "only a new sign-in helps");
+        assert!(v.needs_attention && v.failing().is_some());
+        assert!(
+            !oauth(now + 120, false, Health::Ok).refresh_due(now),
+            "no refresh token"
+        );
+        let admin = ConnectionView::at(
+            &Connection {
+                name: "a".into(),
+                vendor: "machship".into(),
+                expires_at: Some(now + 10),
+                ..Connection::default()
+            },
+            now,
+        );
+        assert!(
+            !admin.refresh_due(now),
+            "admin-issued tokens are not refreshed"
+        );
+        assert!(admin.needs_attention, "its expiry is within a day");
+        assert!(!oauth(now + 120, true, Health::Ok).needs_attention);
+    }
 }

@@ -29,6 +29,31 @@ pub fn human_span(secs: i64) -> String {
     }
 }
 
+/// A span for a sentence: `5 minutes`, `1 hour 5 minutes`, `6 days 23 hours`, `40
+/// seconds`; the two largest units, singular where it is one.
+pub fn human_duration(secs: i64) -> String {
+    const UNITS: [(i64, &str); 4] = [
+        (86_400, "day"),
+        (3600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
+    let secs = secs.max(0);
+    let word = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    let Some(i) = UNITS.iter().position(|(size, _)| secs >= *size) else {
+        return "0 seconds".into();
+    };
+    let (size, unit) = UNITS[i];
+    let mut out = word(secs / size, unit);
+    if let Some((smaller, unit)) = UNITS.get(i + 1) {
+        let n = secs % size / smaller;
+        if n > 0 {
+            out = format!("{out} {}", word(n, unit));
+        }
+    }
+    out
+}
+
 /// `YYYY-MM-DD` (an expiry typed from a vendor's admin screen) as the last second of that
 /// day, UTC: a token dated the 31st still works on the 31st.
 pub fn parse_date_end(s: &str) -> Option<i64> {
@@ -70,5 +95,15 @@ mod tests {
         assert_eq!(human_span(59), "59s");
         assert_eq!(human_span(1200), "20m 00s");
         assert_eq!(human_span(3 * 86_400 + 7200), "3d 2h");
+        assert_eq!(human_duration(300), "5 minutes");
+        assert_eq!(human_duration(3900), "1 hour 5 minutes");
+        assert_eq!(human_duration(3600), "1 hour");
+        assert_eq!(
+            human_duration(86_400 * 6 + 3600 * 23 + 59),
+            "6 days 23 hours"
+        );
+        assert_eq!(human_duration(86_400 + 30), "1 day");
+        assert_eq!(human_duration(61), "1 minute 1 second");
+        assert_eq!(human_duration(0), "0 seconds");
     }
 }

@@ -52,6 +52,8 @@ pub enum WaitEvent {
 /// A started attempt. Drop it to abandon the attempt: the listener closes with it.
 pub struct PendingConnect {
     name: String,
+    note: Option<String>,
+    client: Option<String>,
     replace: bool,
     vendor: &'static dyn Vendor,
     meta: OAuthMeta,
@@ -164,6 +166,8 @@ impl Keyport {
         let req = self.connect_request(form).await?;
         let crate::input::ConnectRequest {
             name,
+            note,
+            client,
             replace,
             remember_secret,
             vendor,
@@ -266,6 +270,8 @@ impl Keyport {
         };
         Ok(PendingConnect {
             name,
+            note,
+            client,
             replace,
             vendor,
             meta,
@@ -330,13 +336,14 @@ impl Keyport {
         if meta.chain_days.is_some() {
             meta.chain_started_at = Some(t);
         }
-        if let Some(granted) = tokens.scope.filter(|s| !s.is_empty()) {
+        if let Some(granted) = tokens.scope.clone().filter(|s| !s.is_empty()) {
             meta.scopes = granted;
         }
         let remembered_secret = p
             .remember_secret
             .then(|| p.secrets.client_secret.clone())
             .flatten();
+        let expires_at = crate::tokens::expiry(t, &tokens, meta.has_refresh_token);
         let mut secrets = p.secrets;
         secrets.access_token = Some(tokens.access_token);
         secrets.refresh_token = tokens.refresh_token;
@@ -349,10 +356,12 @@ impl Keyport {
             account,
             base_url: p.base_url,
             test_path: p.test_path,
-            expires_at: tokens.expires_in.map(|s| t + s as i64),
+            expires_at,
             consented_at: Some(t),
             last_refresh: None,
-            note: None,
+            note: p.note,
+            client: p.client,
+            unverified: None,
             notified: Vec::new(),
             unknown: Default::default(),
         };

@@ -10,7 +10,7 @@ pub(crate) use discovery::discover;
 pub(crate) use revocation::revoke;
 #[cfg(test)]
 pub(crate) use token::parse_token_response;
-pub(crate) use token::{token_request, Op, TokenResponse};
+pub(crate) use token::{jwt_exp, token_request, Op, TokenResponse};
 
 use crate::secret::{secret, ExposeSecret, SecretString};
 use crate::storage::metadata::ClientAuth;

@@ -101,15 +101,7 @@ pub(crate) fn parse_token_response(vendor: &'static str, body: &str) -> Result<T
 /// The claims of an ID token, for display only (who signed in): the token came straight
 /// from the token endpoint over TLS, and nothing is authorised on its strength.
 fn claims(jwt: &str) -> serde_json::Map<String, serde_json::Value> {
-    let payload = jwt.split('.').nth(1).unwrap_or_default();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|v| match v {
-            serde_json::Value::Object(m) => Some(m),
-            _ => None,
-        })
+    payload(jwt)
         .map(|m| {
             m.into_iter()
                 .filter_map(|(k, v)| match v {
@@ -121,6 +113,28 @@ fn claims(jwt: &str) -> serde_json::Map<String, serde_json::Value> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A JWT's payload, undecoded beyond JSON; `None` for a token that is not a JWT.
+fn payload(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let mut parts = jwt.split('.');
+    let (_, payload, _, None) = (parts.next()?, parts.next()?, parts.next()?, parts.next()) else {
+        return None;
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| match v {
+            serde_json::Value::Object(m) => Some(m),
+            _ => None,
+        })
+}
+
+/// The `exp` claim of an access token that is a JWT (RFC 9068), unix seconds: when the
+/// response gives no `expires_in`, the token itself still says when it ends.
+pub(crate) fn jwt_exp(token: &str) -> Option<i64> {
+    payload(token)?.get("exp")?.as_i64()
 }
 
 /// What an OAuth request is, for messages and advice.

@@ -184,13 +184,21 @@ impl Session<'_> {
             .await
     }
 
-    pub async fn set(&self, key: &str, value: &SecretString) -> Result<()> {
+    /// Writes `key`; `label` is what the keychain's own window shows for it.
+    pub async fn set(&self, key: &str, label: &str, value: &SecretString) -> Result<()> {
         let service = self.vault.service();
+        let label = if service == crate::Settings::DEFAULT_KEYCHAIN_SERVICE {
+            label.to_owned()
+        } else {
+            format!("{label} ({service})")
+        };
+        // Only the Secret Service keeps a label; keyring's stores name entries by key.
+        let _ = &label;
         self.vault
             .bounded(async {
                 match &self.inner {
                     #[cfg(target_os = "linux")]
-                    Inner::Linux(c) => c.set(service, key, value).await,
+                    Inner::Linux(c) => c.set(service, key, &label, value).await,
                     #[cfg(not(target_os = "linux"))]
                     Inner::Platform => platform::set(service, key, value).await,
                     #[cfg(any(test, feature = "testing"))]
@@ -249,9 +257,17 @@ impl Session<'_> {
         })
     }
 
-    pub async fn save(&self, name: &str, secrets: &Secrets) -> Result<()> {
-        self.set(name, &secrets.to_secret()).await
+    /// Writes a connection's secrets under its name; `label` names it for people
+    /// ([`label`]).
+    pub async fn save(&self, name: &str, label: &str, secrets: &Secrets) -> Result<()> {
+        self.set(name, label, &secrets.to_secret()).await
     }
+}
+
+/// What the keychain's window shows for a connection's entry: `Keyport: acme — MYOB
+/// Business API`.
+pub(crate) fn label(name: &str, vendor_label: &str) -> String {
+    format!("Keyport: {name} — {vendor_label}")
 }
 
 fn unavailable(detail: impl Into<String>) -> Error {
@@ -318,7 +334,13 @@ mod linux {
             Ok(Some(secret(text)))
         }
 
-        pub async fn set(&self, service: &str, key: &str, value: &SecretString) -> Result<()> {
+        pub async fn set(
+            &self,
+            service: &str,
+            key: &str,
+            label: &str,
+            value: &SecretString,
+        ) -> Result<()> {
             let collection = self.0.get_default_collection().await.map_err(error)?;
             if collection.is_locked().await.map_err(error)? {
                 collection.unlock().await.map_err(error)?;
@@ -328,7 +350,7 @@ mod linux {
             attributes.insert("application", "keyport");
             collection
                 .create_item(
-                    &format!("Keyport: {key} ({service})"),
+                    label,
                     attributes,
                     value.expose_secret().as_bytes(),
                     true,

@@ -110,7 +110,7 @@ pub struct Account {
     pub email: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Connection {
     pub name: String,
     /// The vendor's id (`vendors::find`).
@@ -139,6 +139,13 @@ pub struct Connection {
     /// Free text the user gave (whose token it is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The client (customer) the connection works for, to group and filter by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
+    /// Why the credential could not be tried when it was added (the vendor was not
+    /// reachable); cleared by the first test the vendor accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified: Option<String>,
     /// Expiry warnings already shown as desktop notifications (`7d`, `1d`, `expired`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notified: Vec<String>,
@@ -374,17 +381,7 @@ mod tests {
             name: name.into(),
             vendor: "acme".into(),
             created_at: 1,
-            health: Health::Ok,
-            oauth: None,
-            account: Account::default(),
-            base_url: None,
-            test_path: None,
-            expires_at: None,
-            consented_at: None,
-            last_refresh: None,
-            note: None,
-            notified: vec![],
-            unknown: Default::default(),
+            ..Connection::default()
         }
     }
 

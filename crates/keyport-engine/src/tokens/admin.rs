@@ -1,18 +1,23 @@
-//! Tokens issued in a vendor's admin screen: stored as given, replaced after the person
-//! re-issues them at the vendor.
+//! Tokens issued in a vendor's admin screen: tried with the vendor's cheap read, stored,
+//! replaced after the person re-issues them at the vendor.
 
+use crate::error::{ActionKind, VendorError};
+use crate::http::excerpt;
 use crate::input::Form;
 use crate::secret::{secret, ExposeSecret, SecretString};
+use crate::storage::keychain::Secrets;
 use crate::storage::metadata::{Connection, Health};
 use crate::time::{now, parse_date_end};
-use crate::vendors::{self, Kind, Slot};
+use crate::vendors::{self, Kind, Slot, Vendor};
 use crate::{ConnectionView, Error, Keyport, Result};
 
 impl Keyport {
-    /// Stores an admin-issued token with what goes with it.
+    /// Stores an admin-issued token with what goes with it, after trying it with the
+    /// vendor's cheap read (unless the form skips the test): a token the vendor refuses
+    /// (401/403) is not stored; one that could not be tried is stored as unverified.
     pub async fn add_token(&self, form: Form) -> Result<ConnectionView> {
         let req = self.admin_request(form)?;
-        let conn = Connection {
+        let mut conn = Connection {
             name: req.name,
             vendor: req.vendor.id().to_owned(),
             created_at: now(),
@@ -25,12 +30,63 @@ impl Keyport {
             consented_at: None,
             last_refresh: None,
             note: req.note,
+            client: req.client,
+            unverified: None,
             notified: Vec::new(),
             unknown: Default::default(),
         };
+        if !req.skip_test {
+            self.store.ensure_new(&conn.name, req.replace)?;
+            conn.unverified = self.try_credential(req.vendor, &conn, &req.secrets).await?;
+        }
         // An admin-issued token is ended in the vendor's admin screen, where ending the old
         // one may also end the new: the replaced one is only deleted here.
         Ok(self.store_new(conn, &req.secrets, req.replace).await?.0)
+    }
+
+    /// The vendor's cheap read with credentials not yet stored. `Err` when the vendor
+    /// refuses them; `Ok(Some(why))` when they could not be tried.
+    async fn try_credential(
+        &self,
+        vendor: &'static dyn Vendor,
+        conn: &Connection,
+        secrets: &Secrets,
+    ) -> Result<Option<String>> {
+        let probe = match vendor.probe(conn) {
+            Ok(p) => p,
+            Err(e) => return Ok(Some(e.to_string())),
+        };
+        let headers: Vec<(String, String)> = vendor
+            .headers(conn, secrets)?
+            .into_iter()
+            .map(|h| (h.name.to_owned(), h.value.expose_secret().to_owned()))
+            .collect();
+        let label = vendor.label();
+        match self.http.request(probe.method, &probe.url, &headers).await {
+            Ok(r) if r.is_success() => Ok(None),
+            Ok(r) if matches!(r.status, 401 | 403) => Err(Error::vendor(VendorError {
+                vendor: label,
+                op: "the token",
+                status: r.status,
+                detail: Some(excerpt(&r.body)).filter(|d| !d.is_empty()),
+                oauth_error: None,
+                advice: format!(
+                    "Nothing was stored. Copy the whole token again from the vendor's admin screen (or issue a new one) and check the base URL. {}",
+                    vendor.reissue_steps().unwrap_or_default()
+                )
+                .trim_end()
+                .to_owned(),
+                actions: vec![ActionKind::FixInput],
+                name: None,
+            })),
+            Ok(r) => Ok(Some(format!(
+                "{label} answered HTTP {} to {}: {}",
+                r.status,
+                probe.url,
+                excerpt(&r.body)
+            ))),
+            Err(e) => Ok(Some(e.to_string())),
+        }
     }
 
     /// Replaces an admin-issued token (after re-issuing it at the vendor), keeping the rest.
@@ -67,7 +123,13 @@ impl Keyport {
         let session = self.vault.session().await?;
         let mut s = session.secrets(name).await?;
         s.access_token = Some(secret(token));
-        session.save(name, &s).await?;
+        session
+            .save(
+                name,
+                &crate::storage::keychain::label(name, vendor.label()),
+                &s,
+            )
+            .await?;
         let c = self.store.update_connection(name, |c| {
             c.health = Health::Ok;
             c.notified.clear();

@@ -81,21 +81,23 @@ impl Keyport {
         ))
     }
 
-    /// Calls the vendor's cheap read with the stored credentials.
+    /// Calls the vendor's cheap read with the stored credentials. An OAuth token the vendor
+    /// calls unauthorised is refreshed once and the read tried again (a vendor may end a
+    /// token before the time it gave). A read the vendor accepts clears "unverified".
     pub async fn test(&self, name: &str) -> Result<TestReport> {
         let conn = self.store.get(name)?;
         let vendor = vendors::find(&conn.vendor)?;
         let probe = vendor.probe(&conn)?;
-        let headers: Vec<(String, String)> = self
-            .headers(name)
-            .await?
-            .into_iter()
-            .map(|(k, v)| (k, v.expose_secret().to_owned()))
-            .collect();
-        let reply = self
-            .http
-            .request(probe.method, &probe.url, &headers)
-            .await?;
+        let mut reply = self.probe_once(name, &probe).await?;
+        let refreshable = conn.oauth.as_ref().is_some_and(|o| o.has_refresh_token);
+        if reply.status == 401 && refreshable {
+            self.refresh_inner(name, DEFAULT_MIN_VALID, true).await?;
+            reply = self.probe_once(name, &probe).await?;
+        }
+        if reply.is_success() && conn.unverified.is_some() {
+            self.store
+                .update_connection(name, |c| c.unverified = None)?;
+        }
         let label = vendor.label();
         let summary = match reply.status {
             s if (200..300).contains(&s) => format!("{label} accepted the credentials (HTTP {s})."),
@@ -112,6 +114,16 @@ impl Keyport {
             url: probe.url,
             summary,
         })
+    }
+
+    async fn probe_once(&self, name: &str, probe: &vendors::Probe) -> Result<crate::http::Reply> {
+        let headers: Vec<(String, String)> = self
+            .headers(name)
+            .await?
+            .into_iter()
+            .map(|(k, v)| (k, v.expose_secret().to_owned()))
+            .collect();
+        self.http.request(probe.method, &probe.url, &headers).await
     }
 }
 

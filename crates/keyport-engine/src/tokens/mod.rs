@@ -3,17 +3,36 @@
 //! bring from vendors' admin screens.
 
 mod admin;
+mod edit;
 mod handout;
 mod refresh;
 mod revoke;
 
+pub use edit::{Edit, Reconnect};
 pub use handout::TestReport;
+pub use refresh::Handout;
 pub use revoke::{Retired, RevokeReport};
 
+use crate::oauth::TokenResponse;
 use crate::storage::keychain::Secrets;
 use crate::storage::metadata::Connection;
 use crate::time::now;
 use crate::{ConnectionView, Keyport, Result};
+
+/// How long an access token is taken to live when neither the response (`expires_in`) nor
+/// the token (a JWT's `exp`) says: it is refreshed after this, and on the first 401.
+pub const ASSUMED_LIFETIME: i64 = 3600;
+
+/// When a new access token ends: `expires_in`, else the JWT's `exp`, else (when it can be
+/// refreshed) [`ASSUMED_LIFETIME`] from `t`.
+pub(crate) fn expiry(t: i64, tokens: &TokenResponse, refreshable: bool) -> Option<i64> {
+    use crate::secret::ExposeSecret;
+    if let Some(s) = tokens.expires_in {
+        return Some(t + s as i64);
+    }
+    crate::oauth::jwt_exp(tokens.access_token.expose_secret())
+        .or(refreshable.then_some(t + ASSUMED_LIFETIME))
+}
 
 /// Whether the stored access token is good for `min_valid` more seconds.
 pub(crate) fn fresh(c: &Connection, min_valid: i64) -> bool {
@@ -35,6 +54,10 @@ impl Keyport {
         replace: bool,
     ) -> Result<(ConnectionView, Option<(Connection, Secrets)>)> {
         let name = conn.name.clone();
+        let label = crate::storage::keychain::label(
+            &name,
+            crate::vendors::find(&conn.vendor).map_or("", |v| v.label()),
+        );
         let _lock = self.store.connection_lock(&name).await?;
         self.store.ensure_new(&name, replace)?;
         let session = self.vault.session().await?;
@@ -43,7 +66,7 @@ impl Keyport {
         } else {
             (None, None)
         };
-        session.save(&name, secrets).await?;
+        session.save(&name, &label, secrets).await?;
         let view = ConnectionView::of(&conn);
         let written = self.store.update(|data| {
             data.connections.retain(|c| c.name != name);
@@ -53,7 +76,7 @@ impl Keyport {
         });
         if let Err(e) = written {
             let _ = match previous {
-                Some(prev) => session.save(&name, &prev).await,
+                Some(prev) => session.save(&name, &label, &prev).await,
                 None => session.delete(&name).await,
             };
             return Err(e);

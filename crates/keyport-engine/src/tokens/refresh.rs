@@ -7,11 +7,18 @@
 use super::fresh;
 use crate::oauth::{self, Client, Op, TokenResponse};
 use crate::secret::{ExposeSecret, SecretString};
-use crate::storage::keychain::{Secrets, Session};
+use crate::storage::keychain::{self, Secrets, Session};
 use crate::storage::metadata::{Connection, Health};
 use crate::time::now;
 use crate::vendors::{self, Kind};
 use crate::{ConnectionView, Error, Keyport, Result, DEFAULT_MIN_VALID};
+
+/// A token handed out, with what the person should know about its connection.
+pub struct Handout {
+    pub token: SecretString,
+    /// Set when the connection is failing: a new sign-in or token is needed soon.
+    pub warning: Option<String>,
+}
 
 enum Failure {
     /// `invalid_grant`: the refresh token is dead; only a new sign-in helps.
@@ -36,6 +43,22 @@ impl Keyport {
             .map(|(_, c)| ConnectionView::of(&c))
     }
 
+    /// Background refresh, one round: renews every connection whose token has less than
+    /// [`crate::REFRESH_AHEAD`] left. A failure is kept in the connection's health (the list
+    /// shows it). Returns the names it refreshed, or tried to.
+    pub async fn refresh_due(&self) -> Vec<String> {
+        let Ok(list) = self.list().await else {
+            return Vec::new();
+        };
+        let t = now();
+        let mut done = Vec::new();
+        for v in list.iter().filter(|v| v.refresh_due(t)) {
+            let _ = self.token(&v.name, crate::REFRESH_AHEAD).await;
+            done.push(v.name.clone());
+        }
+        done
+    }
+
     /// Whether the stored token is good for `min_valid` more seconds (metadata only).
     pub async fn is_fresh(&self, name: &str, min_valid: i64) -> Result<bool> {
         Ok(fresh(&self.store.get(name)?, min_valid))
@@ -43,19 +66,25 @@ impl Keyport {
 
     /// The stored token when it is good for `min_valid` more seconds, without refreshing:
     /// a caller that wants the refresh done elsewhere (a helper that outlives it) asks this
-    /// first.
-    pub async fn fresh_token(&self, name: &str, min_valid: i64) -> Result<Option<SecretString>> {
+    /// first. It comes with a warning when the connection is failing though the token
+    /// still works ([`ConnectionView::failing`]).
+    pub async fn fresh_token(&self, name: &str, min_valid: i64) -> Result<Option<Handout>> {
         let conn = self.store.get(name)?;
         if !fresh(&conn, min_valid) {
             return Ok(None);
         }
-        Ok(self
+        let token = self
             .vault
             .session()
             .await?
             .secrets(name)
             .await?
-            .access_token)
+            .access_token;
+        let warning = token
+            .is_some()
+            .then(|| ConnectionView::of(&conn).failing().map(str::to_owned))
+            .flatten();
+        Ok(token.map(|token| Handout { token, warning }))
     }
 
     pub(crate) async fn refresh_inner(
@@ -167,9 +196,10 @@ impl Keyport {
                 return Err(e.for_connection(name));
             }
         };
-        self.keep_rotated(&session, name, secrets, &tokens).await?;
+        self.keep_rotated(&session, name, label, secrets, &tokens)
+            .await?;
         let conn = self.store.update_connection(name, |c| {
-            c.expires_at = tokens.expires_in.map(|s| t + s as i64);
+            c.expires_at = super::expiry(t, &tokens, true);
             c.last_refresh = Some(t);
             c.health = Health::Ok;
         })?;
@@ -182,6 +212,7 @@ impl Keyport {
         &self,
         session: &Session<'_>,
         name: &str,
+        vendor_label: &str,
         mut next: Secrets,
         tokens: &TokenResponse,
     ) -> Result<()> {
@@ -195,7 +226,10 @@ impl Keyport {
         let started = std::time::Instant::now();
         for wait in [0u64, 200, 1000] {
             tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
-            match session.save(name, &next).await {
+            match session
+                .save(name, &keychain::label(name, vendor_label), &next)
+                .await
+            {
                 Ok(()) => return Ok(()),
                 Err(e) => last = Some(e),
             }

@@ -75,11 +75,12 @@ impl Vendor for Exo {
         let user = need(&s.username, conn, "user name")?.expose_secret();
         let pass = s.password.as_ref().map(|p| p.expose_secret()).unwrap_or("");
         Ok(vec![
-            Header::new("Authorization", basic(user, pass)),
+            Header::new("Authorization", basic(user, pass)).env("EXO_AUTHORIZATION"),
             Header::new(
                 "x-myobapi-key",
                 need(&s.api_key, conn, "developer key")?.expose_secret(),
-            ),
+            )
+            .env("EXO_API_KEY"),
             Header::new(
                 "x-myobapi-exotoken",
                 need(&s.access_token, conn, "token")?.expose_secret(),

@@ -113,6 +113,11 @@ pub trait Vendor: Sync {
     fn admin_account(&self, _values: &Values) -> Account {
         Account::default()
     }
+    /// The non-secret values that say which account and API the connection reaches, in
+    /// the order people read them; by default the OpenID ones ([`standard_context`]).
+    fn context(&self, conn: &Connection) -> Vec<Detail> {
+        standard_context(conn)
+    }
 }
 
 impl dyn Vendor + '_ {
@@ -219,6 +224,78 @@ pub fn standard_capture(t: &TokenExtras) -> Account {
     }
 }
 
+/// One non-secret value that says which account or API a connection reaches: shown by
+/// `show` and the window, and handed to scripts by its `key` (references, `{key}` in
+/// request paths) and its environment variable `env`.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Detail {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub env: &'static str,
+    pub value: String,
+}
+
+impl Detail {
+    /// `Some` when there is a value.
+    pub fn of(
+        key: &'static str,
+        label: &'static str,
+        env: &'static str,
+        value: Option<&str>,
+    ) -> Option<Detail> {
+        let value = value?.trim();
+        (!value.is_empty()).then(|| Detail {
+            key,
+            label,
+            env,
+            value: value.to_owned(),
+        })
+    }
+}
+
+/// What any OpenID provider says of the account: the issuer, the signed-in user and the
+/// granted scopes, and the client the connection signed in with.
+pub fn standard_context(c: &Connection) -> Vec<Detail> {
+    let a = &c.account;
+    let o = c.oauth.as_ref();
+    [
+        Detail::of(
+            "issuer",
+            "Issuer",
+            "KEYPORT_ISSUER",
+            o.and_then(|o| o.issuer.as_deref()),
+        ),
+        Detail::of(
+            "subject",
+            "User ID (sub)",
+            "KEYPORT_SUBJECT",
+            a.subject.as_deref(),
+        ),
+        Detail::of("email", "E-mail", "KEYPORT_EMAIL", a.email.as_deref()),
+        Detail::of(
+            "username",
+            "User",
+            "KEYPORT_USERNAME",
+            a.username.as_deref(),
+        ),
+        Detail::of(
+            "scopes",
+            "Granted scopes",
+            "KEYPORT_SCOPES",
+            o.map(|o| o.scopes.as_str()),
+        ),
+        Detail::of(
+            "client_id",
+            "Client ID",
+            "KEYPORT_CLIENT_ID",
+            o.map(|o| o.client_id.as_str()),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// The refresh-token chain's end, and an admin-issued token's expiry.
 pub fn standard_deadlines(c: &Connection) -> Vec<Deadline> {
     let mut out = Vec::new();
@@ -255,6 +332,9 @@ pub struct Deadline {
 pub struct Header {
     pub name: &'static str,
     pub value: SecretString,
+    /// The environment variable `exec` and `env` give its value in, when scripts need it
+    /// apart from the token.
+    pub env: Option<&'static str>,
 }
 
 impl Header {
@@ -262,7 +342,14 @@ impl Header {
         Header {
             name,
             value: secret(value),
+            env: None,
         }
+    }
+
+    /// Names the environment variable its value is given in.
+    pub fn env(mut self, var: &'static str) -> Self {
+        self.env = Some(var);
+        self
     }
 
     pub fn bearer(token: &SecretString) -> Self {

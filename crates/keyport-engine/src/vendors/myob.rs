@@ -20,8 +20,8 @@
 //! - No revocation endpoint: revoking is local, plus removing the app in my.MYOB.
 
 use super::{
-    common, join, need, Deadline, Endpoints, Field, Header, Input, OAuth, Pkce, Plan, Probe, Slot,
-    TokenExtras, Values, Vendor,
+    common, join, need, Deadline, Detail, Endpoints, Field, Header, Input, OAuth, Pkce, Plan,
+    Probe, Slot, TokenExtras, Values, Vendor,
 };
 use crate::error::ActionKind;
 use crate::http::b64_pair;
@@ -97,9 +97,50 @@ impl Vendor for Myob {
         Ok(vec![
             Header::bearer(need(&s.access_token, conn, "access token")?),
             Header::new("x-myobapi-key", key),
-            Header::new("x-myobapi-version", API_VERSION),
-            Header::new("x-myobapi-cftoken", b64_pair(user, pass)),
+            Header::new("x-myobapi-version", API_VERSION).env("MYOB_API_VERSION"),
+            Header::new("x-myobapi-cftoken", b64_pair(user, pass)).env("MYOB_CFTOKEN"),
         ])
+    }
+
+    fn context(&self, c: &Connection) -> Vec<Detail> {
+        let a = &c.account;
+        let o = c.oauth.as_ref();
+        [
+            Detail::of(
+                "business_id",
+                "Company file ID",
+                "MYOB_BUSINESS_ID",
+                a.business_id.as_deref(),
+            ),
+            Detail::of(
+                "business_name",
+                "Company file",
+                "MYOB_BUSINESS_NAME",
+                a.business_name.as_deref(),
+            ),
+            Detail::of(
+                "username",
+                "my.MYOB user",
+                "MYOB_USERNAME",
+                a.username.as_deref(),
+            ),
+            Detail::of("uid", "my.MYOB user ID", "MYOB_UID", a.uid.as_deref()),
+            Detail::of(
+                "api_key",
+                "API key",
+                "MYOB_API_KEY",
+                o.map(|o| o.client_id.as_str()),
+            ),
+            Detail::of(
+                "scopes",
+                "Granted scopes",
+                "MYOB_SCOPES",
+                o.map(|o| o.scopes.as_str()),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     fn probe(&self, conn: &Connection) -> Result<Probe> {

@@ -10,7 +10,9 @@
 //!   licence's session limit is hit. RFC 7009 revocation only when discovery lists it.
 //! - The cheap read: `GET <instance>/entity` lists the web-service endpoints.
 
-use super::{common, join, Endpoints, Field, Input, OAuth, Pkce, Plan, Probe, Values, Vendor};
+use super::{
+    common, join, Detail, Endpoints, Field, Input, OAuth, Pkce, Plan, Probe, Values, Vendor,
+};
 use crate::storage::metadata::{ClientAuth, Connection};
 use crate::{Error, Result};
 
@@ -57,6 +59,31 @@ impl Vendor for MyobAdvanced {
             .as_deref()
             .ok_or_else(|| Error::input("This connection has no instance URL."))?;
         Ok(Probe::get(join(base, "entity")))
+    }
+
+    /// The instance and the tenant (the company of the `GUID@Company` client ID, which the
+    /// person signs in to), then what the ID token says of the user.
+    fn context(&self, c: &Connection) -> Vec<Detail> {
+        let client_id = c.oauth.as_ref().map(|o| o.client_id.as_str());
+        let tenant = client_id.and_then(|id| id.split_once('@')).map(|(_, t)| t);
+        let mut out: Vec<Detail> = [
+            Detail::of(
+                "instance",
+                "Instance",
+                "MYOB_ADVANCED_INSTANCE",
+                c.base_url.as_deref(),
+            ),
+            Detail::of("tenant", "Tenant (company)", "MYOB_ADVANCED_TENANT", tenant),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        out.extend(
+            super::standard_context(c)
+                .into_iter()
+                .filter(|d| d.key != "issuer"),
+        );
+        out
     }
 
     fn revoke_note(&self) -> &'static str {

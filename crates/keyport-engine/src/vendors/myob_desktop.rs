@@ -5,7 +5,7 @@
 //! - The local API server, `http://localhost:8080` by default; the cheap read is the
 //!   company file's root, `GET /accountright/{company file id}/`.
 
-use super::{common, join, need, Field, Header, Probe, Slot, Values, Vendor};
+use super::{common, join, need, Detail, Field, Header, Probe, Slot, Values, Vendor};
 use crate::http::b64_pair;
 use crate::secret::ExposeSecret;
 use crate::storage::keychain::Secrets;
@@ -63,7 +63,7 @@ impl Vendor for MyobDesktop {
         let user = need(&s.username, conn, "user name")?.expose_secret();
         let pass = s.password.as_ref().map(|p| p.expose_secret()).unwrap_or("");
         Ok(vec![
-            Header::new("x-myobapi-cftoken", b64_pair(user, pass)),
+            Header::new("x-myobapi-cftoken", b64_pair(user, pass)).env("MYOB_CFTOKEN"),
             Header::new("x-myobapi-version", "v2"),
         ])
     }
@@ -74,6 +74,17 @@ impl Vendor for MyobDesktop {
             None => "accountright/".to_owned(),
         };
         Ok(Probe::get(join(super::base(self, conn)?, &path)))
+    }
+
+    fn context(&self, c: &Connection) -> Vec<Detail> {
+        Detail::of(
+            "business_id",
+            "Company file ID",
+            "MYOB_BUSINESS_ID",
+            c.account.business_id.as_deref(),
+        )
+        .into_iter()
+        .collect()
     }
 
     fn admin_account(&self, values: &Values) -> Account {

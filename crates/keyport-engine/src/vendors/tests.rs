@@ -30,12 +30,7 @@ fn conn(vendor: &dyn Vendor) -> Connection {
         },
         base_url: Some("https://base.example".into()),
         test_path: Some("/api/orderstatus".into()),
-        expires_at: None,
-        consented_at: None,
-        last_refresh: None,
-        note: None,
-        notified: vec![],
-        unknown: Default::default(),
+        ..Connection::default()
     }
 }
 
