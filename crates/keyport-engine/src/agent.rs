@@ -252,12 +252,14 @@ async fn one(
             .map(|t| t.token.clone())
     };
     let reply = match cached {
-        Some(t) => format!("ok {}\n", t.expose_secret()),
+        Some(t) => ok_line(name, &t).unwrap_or_else(|e| err_line(&e)),
         None => {
             let _ = stream.write_all(b"wait\n").await;
-            match kp.token(name, min_valid).await {
-                Ok(token) => {
-                    let line = format!("ok {}\n", token.expose_secret());
+            match kp.token(name, min_valid).await.and_then(|t| {
+                let line = ok_line(name, &t)?;
+                Ok((t, line))
+            }) {
+                Ok((token, line)) => {
                     let expires_at = kp.view(name).await.ok().and_then(|v| v.expires_at);
                     let mut c = lock_cache(&cache);
                     if !c.locked {
@@ -266,16 +268,28 @@ async fn one(
                     }
                     line
                 }
-                Err(e) => format!(
-                    "err {} {}\n",
-                    e.exit_code(),
-                    e.to_string().replace('\n', " ")
-                ),
+                Err(e) => err_line(&e),
             }
         }
     };
     let reply = zeroize::Zeroizing::new(reply);
     let _ = stream.write_all(reply.as_bytes()).await;
+}
+
+/// `ok <token>\n`; never a token that could split the line.
+fn ok_line(name: &str, token: &SecretString) -> Result<String> {
+    crate::safe_value(&format!("the token of '{name}'"), token.expose_secret())?;
+    Ok(format!("ok {}\n", token.expose_secret()))
+}
+
+/// `err <exit code> <message>\n`, the message on one line.
+fn err_line(e: &Error) -> String {
+    let msg: String = e
+        .to_string()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("err {} {msg}\n", e.exit_code())
 }
 
 /// One request line, at most [`MAX_REQUEST`] bytes, UTF-8.

@@ -10,7 +10,8 @@
 //! Parts: `vendors/` (one file per vendor), `input` (forms → requests, registrations),
 //! `connect/` (redirect rules, the loopback listener, pasted URLs), `oauth/` (PKCE,
 //! discovery, token endpoint, revocation), `tokens/` (hand-out, refresh, revoke, admin
-//! tokens), `storage/` (metadata, keychain, locks), `status`, `agent`.
+//! tokens), `storage/` (metadata, keychain, locks), `syntax` (what a value may contain),
+//! `status`, `agent`.
 
 #[cfg(unix)]
 pub mod agent;
@@ -23,6 +24,7 @@ mod secret;
 mod settings;
 mod status;
 mod storage;
+mod syntax;
 pub mod time;
 mod tokens;
 pub mod vendors;
@@ -34,6 +36,7 @@ pub use secret::{masked, secret, ExposeSecret, SecretString};
 pub use settings::Settings;
 pub use status::{ConnectionView, Status, Warning, WARN_DAYS};
 pub use storage::metadata::Registration;
+pub use syntax::safe_value;
 pub use tokens::{Retired, RevokeReport, TestReport};
 pub use vendors::{Field, Kind};
 

@@ -49,13 +49,14 @@ impl Keyport {
         if !fresh(&conn, min_valid) {
             return Ok(None);
         }
-        Ok(self
+        let token = self
             .vault
             .session()
             .await?
             .secrets(name)
             .await?
-            .access_token)
+            .access_token;
+        token.map(|t| super::one_line(name, t)).transpose()
     }
 
     pub(crate) async fn refresh_inner(
