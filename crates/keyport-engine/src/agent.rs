@@ -273,7 +273,7 @@ async fn one(
         c.tokens
             .get(name)
             .filter(|t| t.expires_at.is_none_or(|e| e - now() > min_valid))
-            .map(|t| answer(&t.token, t.warning.as_deref()))
+            .map(|t| answer(name, &t.token, t.warning.as_deref()).unwrap_or_else(|e| err_line(&e)))
     };
     let reply = match cached {
         Some(line) => line,
@@ -284,7 +284,8 @@ async fn one(
                     let view = kp.view(name).await.ok();
                     let expires_at = view.as_ref().and_then(|v| v.expires_at);
                     let warning = view.as_ref().and_then(|v| v.failing()).map(one_line);
-                    let line = answer(&token, warning.as_deref());
+                    let line =
+                        answer(name, &token, warning.as_deref()).unwrap_or_else(|e| err_line(&e));
                     let mut c = lock_cache(&cache);
                     if !c.locked {
                         c.tokens.insert(
@@ -298,7 +299,7 @@ async fn one(
                     }
                     line
                 }
-                Err(e) => format!("err {} {}\n", e.exit_code(), one_line(&e.to_string())),
+                Err(e) => err_line(&e),
             }
         }
     };
@@ -306,14 +307,24 @@ async fn one(
     let _ = stream.write_all(reply.as_bytes()).await;
 }
 
-/// `ok <token>`, after `warn <message>` when the connection is failing.
-fn answer(token: &SecretString, warning: Option<&str>) -> String {
+/// `ok <token>\n`, after `warn <message>\n` when the connection is failing; never a token
+/// that could split the line.
+fn answer(name: &str, token: &SecretString, warning: Option<&str>) -> Result<String> {
+    crate::safe_value(&format!("the token of '{name}'"), token.expose_secret())?;
     let warn = warning.map(|w| format!("warn {w}\n")).unwrap_or_default();
-    format!("{warn}ok {}\n", token.expose_secret())
+    Ok(format!("{warn}ok {}\n", token.expose_secret()))
 }
 
+/// The message on one line: no control character.
 fn one_line(s: &str) -> String {
-    s.replace(['\r', '\n'], " ")
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `err <exit code> <message>\n`, the message on one line.
+fn err_line(e: &Error) -> String {
+    format!("err {} {}\n", e.exit_code(), one_line(&e.to_string()))
 }
 
 /// One request line, at most [`MAX_REQUEST`] bytes, UTF-8.

@@ -7,6 +7,7 @@
 use crate::http::{checked_url, excerpt};
 use crate::secret::{secret, ExposeSecret, SecretString};
 use crate::storage::metadata::{validate_name, Account, ClientAuth, Registration};
+use crate::syntax::{self, Rule};
 use crate::time::parse_date_end;
 use crate::vendors::{self, Field, Input, Kind, Plan, Slot, Values, Vendor};
 use crate::{Error, Keyport, Result};
@@ -91,10 +92,11 @@ pub(crate) fn read(vendor: &dyn Vendor, given: &BTreeMap<String, String>) -> Res
     for f in fields {
         let raw = given.get(f.key).map(String::as_str).unwrap_or_default();
         // A password is taken as typed; everything else loses stray spaces and newlines.
-        let raw = if f.slot == Some(Slot::Password) {
-            raw
-        } else {
-            raw.trim()
+        let rule = rule(f);
+        let raw = match rule {
+            Rule::Line => raw,
+            Rule::Token => syntax::trim(raw),
+            Rule::Plain | Rule::PlainLines => raw.trim(),
         };
         let value = match (raw.is_empty(), f.default) {
             (false, _) => raw.to_owned(),
@@ -107,6 +109,7 @@ pub(crate) fn read(vendor: &dyn Vendor, given: &BTreeMap<String, String>) -> Res
             }
             (true, None) => continue,
         };
+        syntax::check_input(&lower_first(f.label), rule, &value)?;
         check(f, &value)?;
         match f.slot {
             Some(slot) => *values.secrets.slot(slot) = Some(secret(value)),
@@ -114,6 +117,17 @@ pub(crate) fn read(vendor: &dyn Vendor, given: &BTreeMap<String, String>) -> Res
         }
     }
     Ok(values)
+}
+
+/// What a field's value may contain: a secret that is a token (API token, client secret,
+/// API key) is `1*VSCHAR`; a password is one line; anything else is plain text.
+fn rule(f: &Field) -> Rule {
+    match f.slot {
+        Some(Slot::Token | Slot::ClientSecret | Slot::ApiKey) => Rule::Token,
+        Some(Slot::Password) => Rule::Line,
+        _ if f.input == Input::Lines => Rule::PlainLines,
+        Some(Slot::Username) | None => Rule::Plain,
+    }
 }
 
 fn lower_first(s: &str) -> String {
@@ -241,6 +255,8 @@ impl Keyport {
         validate_name(&name)?;
         let values = read(vendor, &form.values)?;
         vendor.check_admin(&values)?;
+        let note = form.note.trim();
+        syntax::check_input("note", Rule::Plain, note)?;
         let base_url = values
             .get("base_url")
             .or(vendor.default_base())

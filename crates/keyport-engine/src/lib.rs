@@ -10,7 +10,8 @@
 //! Parts: `vendors/` (one file per vendor), `input` (forms → requests, registrations),
 //! `connect/` (redirect rules, the loopback listener, pasted URLs), `oauth/` (PKCE,
 //! discovery, token endpoint, revocation), `tokens/` (hand-out, refresh, revoke, admin
-//! tokens), `storage/` (metadata, keychain, locks), `status`, `agent`.
+//! tokens), `storage/` (metadata, keychain, locks), `syntax` (what a value may contain),
+//! `status`, `agent`.
 
 #[cfg(unix)]
 pub mod agent;
@@ -23,6 +24,7 @@ mod secret;
 mod settings;
 mod status;
 mod storage;
+mod syntax;
 pub mod time;
 mod tokens;
 pub mod vendors;
@@ -36,6 +38,7 @@ pub use status::{
     ConnectionView, DeadlineView, RegistrationView, Status, Warning, REFRESH_AHEAD, WARN_DAYS,
 };
 pub use storage::metadata::Registration;
+pub use syntax::safe_value;
 pub use tokens::{Edit, Handout, Reconnect, Retired, RevokeReport, TestReport, ASSUMED_LIFETIME};
 pub use vendors::{Detail, Field, Kind};
 

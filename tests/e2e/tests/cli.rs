@@ -753,6 +753,74 @@ fn vendor_errors_at_the_exchange_store_nothing() {
 }
 
 #[test]
+fn a_token_that_could_inject_a_header_is_refused_at_connect_and_refresh() {
+    let World {
+        env,
+        mock,
+        chromium,
+        port,
+    } = world("inject");
+    let redirect = myob_client(&mock, port);
+    let evil = "AAgood\r\nX-Injected: evil";
+    let vendor_answers = |access: &str| {
+        control(
+            &mock,
+            "/_mock/config",
+            json!({"access_token_override": access}),
+        )
+    };
+    vendor_answers(evil);
+    let o = approve(
+        &env,
+        &chromium,
+        connect_myob(&env, &mock, "acme", &redirect, &[]),
+    );
+    fails_with(&o, 6, "access_token has a carriage return at character 7");
+    assert!(err(&o).contains("Nothing was stored"), "{}", err(&o));
+    let said = format!("{}{}", String::from_utf8_lossy(&o.stdout), err(&o));
+    assert!(
+        !said.contains("AAgood") && !said.contains("X-Injected"),
+        "{said}"
+    );
+    nothing_stored(&env, "acme");
+    let o = env.keyport().args(["headers", "acme"]).run();
+    fails_with(&o, 3, "No connection named 'acme'");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("X-Injected"));
+
+    // A working connection whose vendor then answers a refresh with such a token: refused,
+    // the keychain entry kept, and the old token still handed out.
+    vendor_answers("");
+    ok(approve(
+        &env,
+        &chromium,
+        connect_myob(&env, &mock, "acme", &redirect, &[]),
+    ));
+    let before = stored(&env, "acme").expect("stored");
+    vendor_answers(evil);
+    let o = env.keyport().args(["refresh", "acme"]).run();
+    fails_with(&o, 6, "access_token has a carriage return");
+    assert_eq!(
+        stored(&env, "acme"),
+        Some(before.clone()),
+        "the entry is unchanged"
+    );
+    let headers = ok(env.keyport().args(["headers", "acme"]).run());
+    assert!(
+        !headers.contains("X-Injected") && !headers.contains('\r'),
+        "{headers}"
+    );
+    let at = before["access_token"].as_str().expect("access token");
+    assert_eq!(
+        headers.lines().next(),
+        Some(format!("Authorization: Bearer {at}").as_str())
+    );
+    assert_eq!(
+        ok(env.keyport().args(["token", "acme"]).run()),
+        format!("{at}\n")
+    );
+}
+
+#[test]
 fn missing_keychain_is_a_clear_error_never_a_plain_file() {
     let env = TestEnv::new("no-keychain");
     let o = env

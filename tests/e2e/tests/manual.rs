@@ -6,7 +6,7 @@
 // `util::ok` takes an `Output` or a reference to one; these tests pass references.
 #![allow(clippy::needless_borrows_for_generic_args)]
 
-use crate::util::{err, ok, Run};
+use crate::util::{err, fails_with, metadata, ok, out, stored, Run};
 use keyport_e2e::{keychain, TestEnv};
 use keyport_mock::MockServer;
 use serde_json::{json, Value};
@@ -363,4 +363,65 @@ fn expiry_warnings_and_set_token() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+#[test]
+fn a_pasted_token_is_trimmed_and_one_that_could_split_a_line_is_refused() {
+    let env = TestEnv::new("syntax");
+    let mock = MockServer::start().expect("mock");
+    let base = format!("{}/machship/apiv2", mock.base_url());
+    let add = |name: &str| {
+        let mut c = env.keyport();
+        c.args(["add", "machship", "--name", name, "--base-url", &base]);
+        c
+    };
+    let cred = issue(&mock, "machship", None);
+    let token = s(&cred, "token");
+    // Copied from a CRLF e-mail: stored without the line end, and the header set is exact.
+    ok(add("m").run_with(&format!("{token}\r\n")));
+    assert_eq!(stored(&env, "m").expect("stored")["access_token"], token);
+    let headers = ok(env.keyport().args(["headers", "m"]).run());
+    assert_eq!(headers, format!("token: {token}\n"));
+    assert!(ok(env.keyport().args(["test", "m"]).run()).contains("accepted"));
+    // From the environment with spaces and a line end around it: the engine trims.
+    let o = add("m2")
+        .args(["--token-env", "KP_TOKEN"])
+        .env("KP_TOKEN", format!(" \t{token}\r\n"))
+        .run();
+    ok(&o);
+    assert_eq!(stored(&env, "m2").expect("stored")["access_token"], token);
+
+    // A control character or an inner line break: refused, exit 2, nothing stored, not echoed.
+    for (name, stdin, needle) in [
+        (
+            "bell",
+            "tok\x07en-0123456789\n",
+            "a control character (U+0007) at character 4",
+        ),
+        (
+            "crlf",
+            "tok\rX-Injected: evil\n",
+            "a carriage return at character 4",
+        ),
+    ] {
+        let o = add(name).run_with(stdin);
+        fails_with(&o, 2, needle);
+        let said = format!("{}{}", out(&o), err(&o));
+        assert!(
+            !said.contains("en-0123456789") && !said.contains("evil"),
+            "{said}"
+        );
+        assert!(stored(&env, name).is_none(), "nothing reached the keychain");
+        assert!(
+            !metadata(&env).contains(&format!("\"{name}\"")),
+            "nor the metadata file"
+        );
+    }
+    let o = env
+        .keyport()
+        .args(["set-token", "m", "--token-env", "KP_TOKEN"])
+        .env("KP_TOKEN", "new\nX-Injected: evil")
+        .run();
+    fails_with(&o, 2, "a line break at character 4");
+    assert_eq!(stored(&env, "m").expect("kept")["access_token"], token);
 }

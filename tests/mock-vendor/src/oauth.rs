@@ -271,7 +271,8 @@ fn mint(
         OAuthVendor::Oidc => "oidc",
     };
     let ttl = st.access_ttl(vendor);
-    let access = random_token(&format!("{prefix}-at-"));
+    let access = (st.config.access_token_override.clone())
+        .unwrap_or_else(|| random_token(&format!("{prefix}-at-")));
     st.access.insert(
         access.clone(),
         Access {
@@ -283,7 +284,8 @@ fn mint(
         },
     );
     let refresh = chain.map(|chain| {
-        let rt = random_token(&format!("{prefix}-rt-"));
+        let rt = (st.config.refresh_token_override.clone())
+            .unwrap_or_else(|| random_token(&format!("{prefix}-rt-")));
         let r = Refresh {
             vendor,
             client_id: client_id.into(),

@@ -77,6 +77,12 @@ pub struct ConfigPatch {
     /// Token-endpoint answers leave this many milliseconds after the grant was processed
     /// (a slow way back: the vendor has already rotated when the answer is late).
     pub token_answer_delay_ms: Option<u64>,
+    /// Every token endpoint answers this literal access token, for the code exchange and
+    /// refresh alike (a misbehaving vendor, e.g. one whose token holds a line break); the
+    /// API accepts it. `""` turns it off.
+    pub access_token_override: Option<String>,
+    /// The same for the refresh token.
+    pub refresh_token_override: Option<String>,
 }
 
 /// Which kind of endpoint a `FailNext` hits.
@@ -181,6 +187,8 @@ pub(crate) struct Config {
     pub advanced_iss: bool,
     pub logout_status: u16,
     pub token_answer_delay_ms: u64,
+    pub access_token_override: Option<String>,
+    pub refresh_token_override: Option<String>,
 }
 
 pub(crate) struct State {
@@ -212,6 +220,8 @@ impl State {
                 advanced_iss: false,
                 logout_status: 204,
                 token_answer_delay_ms: 0,
+                access_token_override: None,
+                refresh_token_override: None,
             },
             clients: HashMap::new(),
             codes: HashMap::new(),
@@ -249,6 +259,13 @@ impl State {
         c.advanced_iss = p.advanced_iss.unwrap_or(c.advanced_iss);
         c.logout_status = p.logout_status.unwrap_or(c.logout_status);
         c.token_answer_delay_ms = p.token_answer_delay_ms.unwrap_or(c.token_answer_delay_ms);
+        let set = |v: Option<String>, was: &mut Option<String>| {
+            if let Some(v) = v {
+                *was = Some(v).filter(|v| !v.is_empty());
+            }
+        };
+        set(p.access_token_override, &mut c.access_token_override);
+        set(p.refresh_token_override, &mut c.refresh_token_override);
     }
 
     pub fn access_ttl(&self, vendor: OAuthVendor) -> i64 {

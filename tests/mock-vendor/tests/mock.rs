@@ -528,6 +528,39 @@ fn a_late_token_answer_comes_after_the_rotation_is_done() {
 }
 
 #[test]
+fn a_token_override_plays_a_vendor_that_sends_a_literal_token() {
+    let t = adv_setup();
+    let evil = "AAgood\r\nX-Injected: evil";
+    let cfg = t.post_json(
+        "/_mock/config",
+        json!({"access_token_override": evil, "refresh_token_override": "rt-literal"}),
+    );
+    assert_eq!(cfg.json()["access_token_override"], evil);
+    let j = t.adv_exchange(&t.adv_code("api offline_access"));
+    assert_eq!(
+        (j["access_token"].as_str(), j["refresh_token"].as_str()),
+        (Some(evil), Some("rt-literal"))
+    );
+    let r = t.adv_refresh("rt-literal");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.text("access_token"), evil, "the refresh answers it too");
+    t.mock.configure(ConfigPatch {
+        access_token_override: Some(String::new()),
+        refresh_token_override: Some(String::new()),
+        ..ConfigPatch::default()
+    });
+    let j = t.adv_exchange(&t.adv_code("api offline_access"));
+    let (at, rt) = (
+        j["access_token"].as_str().unwrap(),
+        j["refresh_token"].as_str().unwrap(),
+    );
+    assert!(
+        at.starts_with("adv-at-") && rt.starts_with("adv-rt-"),
+        "\"\" turns it off"
+    );
+}
+
+#[test]
 fn advanced_revocation_then_refresh_fails() {
     let t = adv_setup();
     let j = t.adv_exchange(&t.adv_code("api offline_access"));

@@ -6,6 +6,7 @@ use super::Client;
 use crate::error::ActionKind;
 use crate::http::{excerpt, Http, Reply};
 use crate::secret::{secret, SecretString};
+use crate::syntax::{self, Rule};
 use crate::vendors::TokenExtras;
 use crate::{Error, Result};
 use base64::Engine as _;
@@ -77,6 +78,18 @@ pub(crate) fn parse_token_response(vendor: &'static str, body: &str) -> Result<T
     let raw: RawToken = serde_json::from_str(body).map_err(|e| bad(excerpt(&e.to_string())))?;
     if raw.access_token.is_empty() {
         return Err(bad("access_token is empty".into()));
+    }
+    // A token goes into headers and onto stdout: one that could split a line is refused.
+    let tokens = [
+        ("access_token", Some(&raw.access_token)),
+        ("refresh_token", raw.refresh_token.as_ref()),
+    ];
+    for (key, t) in tokens {
+        if let Some(f) = t.and_then(|t| syntax::flaw(Rule::Token, t)) {
+            return Err(bad(format!(
+                "its {key} has {f}, outside the token syntax of RFC 6749"
+            )));
+        }
     }
     if let Some(t) = &raw.token_type {
         if !t.eq_ignore_ascii_case("bearer") {

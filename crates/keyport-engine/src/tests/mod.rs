@@ -4,6 +4,7 @@
 //! (The real keychain, browser and window are driven by `tests/e2e`.)
 
 mod fuzz;
+mod syntax;
 
 use crate::secret::ExposeSecret;
 use crate::{ActionKind, Cancel, Error, Form, Keyport, MemoryVault, Settings, Status};

@@ -1,5 +1,5 @@
-//! Tokens issued in a vendor's admin screen: tried with the vendor's cheap read, stored,
-//! replaced after the person re-issues them at the vendor.
+//! Tokens issued in a vendor's admin screen: tried with the vendor's cheap read, stored
+//! (trimmed, in the token syntax), replaced after the person re-issues them at the vendor.
 
 use crate::error::{ActionKind, VendorError};
 use crate::http::excerpt;
@@ -7,6 +7,7 @@ use crate::input::Form;
 use crate::secret::{secret, ExposeSecret, SecretString};
 use crate::storage::keychain::Secrets;
 use crate::storage::metadata::{Connection, Health};
+use crate::syntax;
 use crate::time::{now, parse_date_end};
 use crate::vendors::{self, Kind, Slot, Vendor};
 use crate::{ConnectionView, Error, Keyport, Result};
@@ -107,10 +108,7 @@ impl Keyport {
                 vendor.label()
             )));
         }
-        let token = token.expose_secret().trim();
-        if token.is_empty() {
-            return Err(Error::input("The new token is empty."));
-        }
+        let token = syntax::pasted_token("new token", token.expose_secret())?;
         let expires_at = match expires.map(str::trim).filter(|d| !d.is_empty()) {
             Some(d) => Some(parse_date_end(d).ok_or_else(|| {
                 Error::input(format!(

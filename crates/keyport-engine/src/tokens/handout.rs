@@ -1,8 +1,9 @@
 //! Handing tokens out: the token itself, the vendor's header set, a curl command, and
 //! the cheap read that proves the credentials work. The fast path reads the metadata file
-//! and one keychain entry over one keychain session.
+//! and one keychain entry over one keychain session. Nothing that could split a line or
+//! add a header leaves here.
 
-use super::fresh;
+use super::{fresh, one_line};
 use crate::http::{excerpt, Method};
 use crate::secret::{ExposeSecret, SecretString};
 use crate::vendors::{self, join};
@@ -25,12 +26,11 @@ impl Keyport {
         if fresh(&conn, min_valid) {
             let session = self.vault.session().await?;
             if let Some(t) = session.secrets(name).await?.access_token {
-                return Ok(t);
+                return one_line(name, t);
             }
         }
-        self.refresh_inner(name, min_valid, false)
-            .await
-            .map(|(t, _)| t)
+        let (t, _) = self.refresh_inner(name, min_valid, false).await?;
+        one_line(name, t)
     }
 
     /// The vendor's full header set, with a fresh token.
@@ -43,8 +43,12 @@ impl Keyport {
             conn = current;
         }
         let vendor = vendors::find(&conn.vendor)?;
-        Ok(vendor
-            .headers(&conn, &secrets)?
+        let headers = vendor.headers(&conn, &secrets)?;
+        for h in &headers {
+            let what = format!("the {} header of '{name}'", h.name);
+            crate::safe_value(&what, h.value.expose_secret())?;
+        }
+        Ok(headers
             .into_iter()
             .map(|h| (h.name.to_owned(), h.value))
             .collect())

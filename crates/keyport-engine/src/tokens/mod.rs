@@ -14,6 +14,7 @@ pub use refresh::Handout;
 pub use revoke::{Retired, RevokeReport};
 
 use crate::oauth::TokenResponse;
+use crate::secret::{ExposeSecret, SecretString};
 use crate::storage::keychain::Secrets;
 use crate::storage::metadata::Connection;
 use crate::time::now;
@@ -42,6 +43,13 @@ pub(crate) fn fresh(c: &Connection, min_valid: i64) -> bool {
         Some(e) if c.oauth.is_none() => e > now(),
         Some(e) => e - now() > min_valid,
     }
+}
+
+/// The last guard on the way out: a stored token that could split a line (an entry an
+/// older Keyport wrote) is not handed out.
+pub(crate) fn one_line(name: &str, token: SecretString) -> Result<SecretString> {
+    crate::safe_value(&format!("the token of '{name}'"), token.expose_secret())?;
+    Ok(token)
 }
 
 impl Keyport {

@@ -14,6 +14,7 @@ use crate::vendors::{self, Kind};
 use crate::{ConnectionView, Error, Keyport, Result, DEFAULT_MIN_VALID};
 
 /// A token handed out, with what the person should know about its connection.
+#[derive(Debug)]
 pub struct Handout {
     pub token: SecretString,
     /// Set when the connection is failing: a new sign-in or token is needed soon.
@@ -80,11 +81,11 @@ impl Keyport {
             .secrets(name)
             .await?
             .access_token;
-        let warning = token
-            .is_some()
-            .then(|| ConnectionView::of(&conn).failing().map(str::to_owned))
-            .flatten();
-        Ok(token.map(|token| Handout { token, warning }))
+        let Some(token) = token.map(|t| super::one_line(name, t)).transpose()? else {
+            return Ok(None);
+        };
+        let warning = ConnectionView::of(&conn).failing().map(str::to_owned);
+        Ok(Some(Handout { token, warning }))
     }
 
     pub(crate) async fn refresh_inner(
