@@ -144,6 +144,7 @@ impl Keyport {
                 vendor: v.id.to_owned(),
                 name: name.to_owned(),
                 values,
+                skip_test: true,
                 ..Form::default()
             };
             match self.add_token(form).await {
