@@ -21,7 +21,7 @@ fn count(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn myob_client(mock: &MockServer, port: u16) -> String {
+pub(crate) fn myob_client(mock: &MockServer, port: u16) -> String {
     let redirect = format!("http://127.0.0.1:{port}/callback");
     control(
         mock,
@@ -31,7 +31,7 @@ fn myob_client(mock: &MockServer, port: u16) -> String {
     redirect
 }
 
-fn connect_myob(
+pub(crate) fn connect_myob(
     env: &TestEnv,
     mock: &MockServer,
     name: &str,
@@ -42,7 +42,7 @@ fn connect_myob(
 }
 
 /// `keyport connect myob` against the mock; `stdin` piped for a pasted landing URL.
-fn connect_myob_with(
+pub(crate) fn connect_myob_with(
     env: &TestEnv,
     mock: &MockServer,
     name: &str,
@@ -66,9 +66,9 @@ fn connect_myob_with(
         .expect("spawn keyport connect")
 }
 
-const ADV_CLIENT: &str = "88358B02-A48D-A50E-F710-39C1636C30F6@Clearwater";
+pub(crate) const ADV_CLIENT: &str = "88358B02-A48D-A50E-F710-39C1636C30F6@Clearwater";
 
-fn connect_advanced(
+pub(crate) fn connect_advanced(
     env: &TestEnv,
     mock: &MockServer,
     name: &str,
@@ -118,7 +118,7 @@ fn tokens_at_once(env: &TestEnv, name: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
-fn advanced_client(mock: &MockServer, port: u16) {
+pub(crate) fn advanced_client(mock: &MockServer, port: u16) {
     control(
         mock,
         "/_mock/clients",
@@ -127,7 +127,7 @@ fn advanced_client(mock: &MockServer, port: u16) {
 }
 
 /// Approves the consent page the CLI opened and returns the finished CLI's output.
-fn approve(env: &TestEnv, chromium: &Chromium, child: Child) -> Output {
+pub(crate) fn approve(env: &TestEnv, chromium: &Chromium, child: Child) -> Output {
     let url = env.wait_for_browser_url(Duration::from_secs(20));
     let page = chromium
         .approve(&url)
@@ -142,15 +142,15 @@ fn approve(env: &TestEnv, chromium: &Chromium, child: Child) -> Output {
 /// One test's world: a throwaway Keyport environment (HOME, config folder, keychain
 /// namespace, recording $BROWSER), the mock vendor, a headless Chromium, and a free
 /// loopback port for the redirect URI.
-struct World {
-    env: TestEnv,
-    mock: MockServer,
-    chromium: Chromium,
-    port: u16,
+pub(crate) struct World {
+    pub env: TestEnv,
+    pub mock: MockServer,
+    pub chromium: Chromium,
+    pub port: u16,
 }
 
 /// A [`world`] with a MYOB Advanced connection `name` made through the real browser.
-fn advanced_world(label: &str, name: &str) -> World {
+pub(crate) fn advanced_world(label: &str, name: &str) -> World {
     let w = world(label);
     advanced_client(&w.mock, w.port);
     ok(approve(
@@ -161,7 +161,7 @@ fn advanced_world(label: &str, name: &str) -> World {
     w
 }
 
-fn world(label: &str) -> World {
+pub(crate) fn world(label: &str) -> World {
     World {
         env: TestEnv::new(label),
         mock: MockServer::start().expect("mock"),
@@ -814,9 +814,13 @@ fn a_token_that_could_inject_a_header_is_refused_at_connect_and_refresh() {
         headers.lines().next(),
         Some(format!("Authorization: Bearer {at}").as_str())
     );
-    assert_eq!(
-        ok(env.keyport().args(["token", "acme"]).run()),
-        format!("{at}\n")
+    // The old token still works; the failed refresh is said, with its exit code.
+    let o = env.keyport().args(["token", "acme"]).run();
+    assert_eq!(o.status.code(), Some(10), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("{at}\n"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("refresh failed"),
+        "{o:?}"
     );
 }
 

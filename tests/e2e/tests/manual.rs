@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use time::macros::format_description;
 
-fn issue(mock: &MockServer, vendor: &str, expires: Option<&str>) -> Value {
+pub(crate) fn issue(mock: &MockServer, vendor: &str, expires: Option<&str>) -> Value {
     let mut r = ureq::post(&format!("{}/_mock/issue", mock.base_url()))
         .send_json(json!({"vendor": vendor, "expires": expires}))
         .expect("mock issues a credential");
@@ -230,9 +230,40 @@ fn every_admin_issued_vendor_adds_tests_and_revokes() {
             case.vendor
         );
 
-        // A wrong credential: `test` says unauthorised, exit 1.
+        // A wrong credential: `add` tries it and refuses it with the vendor's words,
+        // storing nothing; stored untried (--no-test), `test` says unauthorised, exit 1.
         let bad = format!("{name}-bad");
-        ok(&add(&bad, &(case.wrong)(&cred)));
+        let refused = add(&bad, &(case.wrong)(&cred));
+        assert_eq!(
+            refused.status.code(),
+            Some(6),
+            "{}: {}",
+            case.vendor,
+            err(&refused)
+        );
+        assert!(
+            err(&refused).contains("refused the token"),
+            "{}",
+            err(&refused)
+        );
+        assert!(
+            keychain::lookup(env.namespace(), &bad).is_none(),
+            "nothing stored"
+        );
+        let untried = env
+            .keyport()
+            .args([
+                "add",
+                case.vendor,
+                "--name",
+                &bad,
+                "--base-url",
+                &base,
+                "--no-test",
+            ])
+            .args(&extra)
+            .run_with(&(case.wrong)(&cred));
+        ok(&untried);
         let t = env.keyport().args(["test", &bad]).run();
         assert_eq!(
             t.status.code(),
@@ -272,8 +303,9 @@ fn every_admin_issued_vendor_adds_tests_and_revokes() {
         st["exo_token_reissues"], 0,
         "Keyport never calls Exo's GET /token"
     );
-    // One read by `keyport test`, one by the printed curl command.
-    assert_eq!(st["api_calls"]["exo"], 2);
+    // One read by `keyport add` (it tries the token), one by `keyport test`, one by the
+    // printed curl command.
+    assert_eq!(st["api_calls"]["exo"], 3);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! against the installed package.
 
 mod cli;
+mod daily;
 mod harness;
 mod installed;
 mod manual;

@@ -330,6 +330,9 @@ fn token_json(st: &State, p: &Provider, client_id: &str, t: &Issued) -> Value {
         "expires_in": t.ttl,
         "scope": t.scope,
     });
+    if st.config.jwt_access_tokens {
+        v.as_object_mut().expect("an object").remove("expires_in");
+    }
     if let Some(rt) = &t.refresh {
         v["refresh_token"] = json!(rt);
     }

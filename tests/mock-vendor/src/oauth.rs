@@ -271,8 +271,19 @@ fn mint(
         OAuthVendor::Oidc => "oidc",
     };
     let ttl = st.access_ttl(vendor);
-    let access = (st.config.access_token_override.clone())
-        .unwrap_or_else(|| random_token(&format!("{prefix}-at-")));
+    let access = (st.config.access_token_override.clone()).unwrap_or_else(|| {
+        let opaque = random_token(&format!("{prefix}-at-"));
+        if !st.config.jwt_access_tokens {
+            return opaque;
+        }
+        let header = crate::http::b64url(br#"{"alg":"none","typ":"at+jwt"}"#);
+        let claims =
+            serde_json::json!({"jti": opaque, "exp": st.now() + ttl, "sub": "mock-user-1"});
+        format!(
+            "{header}.{}.",
+            crate::http::b64url(claims.to_string().as_bytes())
+        )
+    });
     st.access.insert(
         access.clone(),
         Access {

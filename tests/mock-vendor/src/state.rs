@@ -83,6 +83,9 @@ pub struct ConfigPatch {
     pub access_token_override: Option<String>,
     /// The same for the refresh token.
     pub refresh_token_override: Option<String>,
+    /// Access tokens are JWTs (RFC 9068) whose `exp` is the only word on their lifetime:
+    /// the token response carries no `expires_in`.
+    pub jwt_access_tokens: Option<bool>,
 }
 
 /// Which kind of endpoint a `FailNext` hits.
@@ -189,6 +192,7 @@ pub(crate) struct Config {
     pub token_answer_delay_ms: u64,
     pub access_token_override: Option<String>,
     pub refresh_token_override: Option<String>,
+    pub jwt_access_tokens: bool,
 }
 
 pub(crate) struct State {
@@ -222,6 +226,7 @@ impl State {
                 token_answer_delay_ms: 0,
                 access_token_override: None,
                 refresh_token_override: None,
+                jwt_access_tokens: false,
             },
             clients: HashMap::new(),
             codes: HashMap::new(),
@@ -259,6 +264,7 @@ impl State {
         c.advanced_iss = p.advanced_iss.unwrap_or(c.advanced_iss);
         c.logout_status = p.logout_status.unwrap_or(c.logout_status);
         c.token_answer_delay_ms = p.token_answer_delay_ms.unwrap_or(c.token_answer_delay_ms);
+        c.jwt_access_tokens = p.jwt_access_tokens.unwrap_or(c.jwt_access_tokens);
         let set = |v: Option<String>, was: &mut Option<String>| {
             if let Some(v) = v {
                 *was = Some(v).filter(|v| !v.is_empty());
