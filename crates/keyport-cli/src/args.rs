@@ -166,6 +166,56 @@ pub enum Command {
         #[arg(long, value_name = "VAR")]
         token_env: Option<String>,
     },
+    /// Run a command with connections' values in its environment: KEYPORT_TOKEN,
+    /// KEYPORT_BASE_URL, the account ids and header values the vendor names (e.g.
+    /// MYOB_BUSINESS_ID, MYOB_API_KEY), and KEYPORT_TOKEN_FILE, a file Keyport rewrites
+    /// before each expiry while the command runs (read it, not KEYPORT_TOKEN, in a job that
+    /// outlives a token). The command's exit code is Keyport's.
+    Exec {
+        /// The connections; with more than one, each one's variables start with its name in
+        /// capitals (ACME_KEYPORT_TOKEN…), or the prefix given with --prefix.
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        /// A connection's variable prefix, NAME=PREFIX (e.g. acme=SRC_); repeatable.
+        #[arg(long, value_name = "NAME=PREFIX")]
+        prefix: Vec<String>,
+        /// Keep no token file: run the command in Keyport's place, with the token as it is
+        /// at start.
+        #[arg(long)]
+        no_keep_fresh: bool,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true, value_name = "COMMAND")]
+        command: Vec<std::ffi::OsString>,
+    },
+    /// Print connections' values as shell `export` lines, a .env file or JSON (the names
+    /// `keyport exec` uses). The token is in it: keep the output private.
+    Env {
+        /// The connections; with more than one, each one's variables get its prefix.
+        #[arg(required = true, value_name = "NAME")]
+        names: Vec<String>,
+        /// A connection's variable prefix, NAME=PREFIX; repeatable.
+        #[arg(long, value_name = "NAME=PREFIX")]
+        prefix: Vec<String>,
+        /// sh: `export NAME='value'` lines for eval; dotenv: NAME='value' lines; json: one object.
+        #[arg(long, value_enum, default_value_t = EnvFormat::Sh)]
+        format: EnvFormat,
+    },
+    /// Fill `{{ keyport://NAME/FIELD }}` references in a template (as `op inject` does):
+    /// FIELD is token, base_url, an account id (business_id, tenant, issuer…),
+    /// header/HEADER-NAME or a variable name of `keyport env`.
+    Inject {
+        /// The template (default: standard input).
+        #[arg(short = 'i', long = "in-file", value_name = "FILE")]
+        input: Option<std::path::PathBuf>,
+        /// Where the filled file goes, written 0600 (default: standard output).
+        #[arg(short = 'o', long = "out-file", value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Print the one value a `keyport://NAME/FIELD` reference names.
+    Read {
+        /// keyport://NAME/FIELD, e.g. keyport://acme/business_id.
+        reference: String,
+    },
     /// List the vendors Keyport knows.
     Vendors {
         /// Machine-readable output: each vendor with its fields.
@@ -203,6 +253,13 @@ pub enum Command {
         #[arg(long, conflicts_with = "confirm")]
         unlock: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum EnvFormat {
+    Sh,
+    Dotenv,
+    Json,
 }
 
 /// The whole command line: the fixed commands, plus `connect VENDOR` for each OAuth

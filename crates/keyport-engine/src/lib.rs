@@ -39,7 +39,10 @@ pub use status::{
 };
 pub use storage::metadata::Registration;
 pub use syntax::safe_value;
-pub use tokens::{Edit, Handout, Reconnect, Retired, RevokeReport, TestReport, ASSUMED_LIFETIME};
+pub use tokens::{
+    parse_reference, Edit, Handout, Reconnect, Retired, RevokeReport, ScriptValue, TestReport,
+    ASSUMED_LIFETIME, REFERENCE_SCHEME,
+};
 pub use vendors::{Detail, Field, Kind};
 
 #[cfg(any(test, feature = "testing"))]

@@ -1,10 +1,11 @@
 //! The commands, one file per group: `tokens` (token, headers, curl, refresh, test),
 //! `connect` (connect, reconnect, add), `manage` (list, show, edit, revoke, set-token,
-//! vendors, completions), `agent`.
+//! vendors, completions), `script` (exec, env, inject, read), `agent`.
 
 mod agent;
 mod connect;
 mod manage;
+mod script;
 pub mod tokens;
 
 use crate::args::{self, Command};
@@ -80,6 +81,21 @@ pub async fn run(kp: &Arc<Keyport>, matches: &ArgMatches) -> Result<ExitCode, Er
             )
             .await
         }
+        Command::Exec {
+            names,
+            prefix,
+            no_keep_fresh,
+            command,
+        } => script::exec(kp, &names, &prefix, !no_keep_fresh, command).await,
+        Command::Env {
+            names,
+            prefix,
+            format,
+        } => script::env(kp, &names, &prefix, format, &mut out).await,
+        Command::Inject { input, output } => {
+            script::inject(kp, input.as_deref(), output.as_deref(), &mut out).await
+        }
+        Command::Read { reference } => script::read(kp, &reference, &mut out).await,
         Command::Vendors { json } => manage::vendors(json, &mut out),
         Command::Completions { shell } => manage::completions(shell, &mut out),
         #[cfg(unix)]

@@ -7,11 +7,13 @@ mod edit;
 mod handout;
 mod refresh;
 mod revoke;
+mod script;
 
 pub use edit::{Edit, Reconnect};
 pub use handout::TestReport;
 pub use refresh::Handout;
 pub use revoke::{Retired, RevokeReport};
+pub use script::{parse_reference, ScriptValue, REFERENCE_SCHEME};
 
 use crate::oauth::TokenResponse;
 use crate::secret::{ExposeSecret, SecretString};
