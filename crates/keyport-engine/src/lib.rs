@@ -10,7 +10,8 @@
 //! Parts: `vendors/` (one file per vendor), `input` (forms → requests, registrations),
 //! `connect/` (redirect rules, the loopback listener, pasted URLs), `oauth/` (PKCE,
 //! discovery, token endpoint, revocation), `tokens/` (hand-out, refresh, revoke, admin
-//! tokens), `storage/` (metadata, keychain, locks), `status`, `agent`.
+//! tokens, API requests), `storage/` (metadata, keychain, locks), `status`, `agent`,
+//! `proxy` (a loopback proxy to one connection's API).
 
 #[cfg(unix)]
 pub mod agent;
@@ -19,6 +20,7 @@ mod error;
 mod http;
 mod input;
 mod oauth;
+mod proxy;
 mod secret;
 mod settings;
 mod status;
@@ -30,11 +32,12 @@ pub mod vendors;
 pub use connect::{Callback, Cancel, Connected, PendingConnect, WaitEvent, DEFAULT_WINDOW};
 pub use error::{Action, ActionKind, Error, Result, VendorError};
 pub use input::Form;
+pub use proxy::{Log as ProxyLog, Proxy};
 pub use secret::{masked, secret, ExposeSecret, SecretString};
 pub use settings::Settings;
 pub use status::{ConnectionView, Status, Warning, WARN_DAYS};
 pub use storage::metadata::Registration;
-pub use tokens::{Retired, RevokeReport, TestReport};
+pub use tokens::{ApiReply, ApiRequest, Retired, RevokeReport, TestReport};
 pub use vendors::{Field, Kind};
 
 #[cfg(any(test, feature = "testing"))]

@@ -1,13 +1,15 @@
-//! Tokens after connect: handing them out (token, headers, curl, test), refreshing them
-//! (single-flight across threads and processes), revoking them, and the tokens people
-//! bring from vendors' admin screens.
+//! Tokens after connect: handing them out (token, headers, curl, test), requests to the
+//! API with them, refreshing them (single-flight across threads and processes), revoking
+//! them, and the tokens people bring from vendors' admin screens.
 
 mod admin;
 mod handout;
 mod refresh;
+pub(crate) mod request;
 mod revoke;
 
 pub use handout::TestReport;
+pub use request::{ApiReply, ApiRequest};
 pub use revoke::{Retired, RevokeReport};
 
 use crate::storage::keychain::Secrets;
