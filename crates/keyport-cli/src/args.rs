@@ -27,7 +27,10 @@ Exit codes:
   6  the vendor refused a request or sent something unreadable
   7  the vendor could not be reached
   8  the sign-in did not complete (denied, timed out, wrong state or issuer, port busy)
-  9  the metadata file could not be read or written";
+  9  the metadata file could not be read or written
+ 11  `keyport api`: the vendor answered HTTP 4xx
+ 12  `keyport api`: the vendor answered HTTP 5xx
+     (`keyport api` exits 1 for any other answer that is not 2xx)";
 
 #[derive(Parser)]
 #[command(name = "keyport", version, about = "Gets, keeps and hands out API tokens for ERP, accounting and logistics systems.", after_help = AFTER_HELP)]
@@ -63,7 +66,15 @@ pub enum Command {
         name: String,
         /// A path under the connection's base URL, or a full URL (default: the vendor's cheap read).
         path: Option<String>,
+        /// Arguments for curl after `--` (e.g. -- -X POST -d @body.json), appended quoted.
+        #[arg(last = true, value_name = "CURL-ARGS")]
+        curl_args: Vec<String>,
     },
+    /// Send a request to the connection's API with its credentials and print the answer.
+    Api(crate::api::ApiArgs),
+    /// Serve the connection's API on 127.0.0.1 with its credentials added, for tools that
+    /// cannot run a command (Postman, Insomnia, Power Query).
+    Proxy(crate::proxy::ProxyArgs),
     /// Refresh the access token now.
     Refresh { name: String },
     /// Call the vendor's cheap read endpoint with the stored credentials.

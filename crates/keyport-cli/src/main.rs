@@ -3,9 +3,11 @@
 //! come from standard input, a hidden prompt or a named environment variable, never from
 //! arguments (they show in the process list).
 
+mod api;
 mod args;
 mod forms;
 mod input;
+mod proxy;
 
 use args::Command;
 use clap::{ArgMatches, FromArgMatches};
@@ -216,9 +218,16 @@ async fn run(kp: &Arc<Keyport>, matches: &ArgMatches) -> Result<ExitCode, Error>
                 }
             }
         }
-        Command::Curl { name, path } => {
-            write(writeln!(out, "{}", kp.curl(&name, path.as_deref()).await?))?;
+        Command::Curl {
+            name,
+            path,
+            curl_args,
+        } => {
+            let cmd = api::with_curl_args(kp.curl(&name, path.as_deref()).await?, &curl_args);
+            write(writeln!(out, "{cmd}"))?;
         }
+        Command::Api(a) => return api::run(kp, &a, &mut out).await,
+        Command::Proxy(a) => return proxy::run(kp, &a, &mut out).await,
         Command::List { json } => {
             let list = kp.list().await?;
             if json {
