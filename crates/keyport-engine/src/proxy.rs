@@ -1,7 +1,7 @@
 //! A loopback reverse proxy to one connection's API, for tools that cannot run a command.
 //! It listens on 127.0.0.1 only, answers only a loopback `Host` (DNS rebinding) and only
 //! paths under a random per-run key; a request to `/KEY/PATH?QUERY` goes to the base URL
-//! + `PATH?QUERY` and nowhere else, with the client's headers minus credentials,
+//! joined with `PATH?QUERY` and nowhere else, with the client's headers minus credentials,
 //! hop-by-hop headers and the vendor's own, plus the vendor's header set with a fresh
 //! token (one refresh for many requests, one retry after a 401). Bodies in are capped;
 //! answers are streamed back. Each request is logged as one line, without the query, a
