@@ -29,7 +29,11 @@ Exit codes:
   8  the sign-in did not complete (denied, timed out, wrong state or issuer, port busy)
   9  the metadata file could not be read or written
  10  `keyport token`: the token was printed and works, but its connection is failing (it
-     needs a new sign-in or token, or its last refresh failed); stderr says what to do";
+     needs a new sign-in or token, or its last refresh failed); stderr says what to do
+
+ 11  `keyport api`: the vendor answered HTTP 4xx
+ 12  `keyport api`: the vendor answered HTTP 5xx
+     (`keyport api` exits 1 for any other answer that is not 2xx)";
 
 #[derive(Parser)]
 #[command(name = "keyport", version, about = "Gets, keeps and hands out API tokens for ERP, accounting and logistics systems.", after_help = AFTER_HELP)]
@@ -81,7 +85,15 @@ pub enum Command {
         name: String,
         /// A path under the connection's base URL, or a full URL (default: the vendor's cheap read).
         path: Option<String>,
+        /// Arguments for curl after `--` (e.g. -- -X POST -d @body.json), appended quoted.
+        #[arg(last = true, value_name = "CURL-ARGS")]
+        curl_args: Vec<String>,
     },
+    /// Send a request to the connection's API with its credentials and print the answer.
+    Api(crate::cmd::api::ApiArgs),
+    /// Serve the connection's API on 127.0.0.1 with its credentials added, for tools that
+    /// cannot run a command (Postman, Insomnia, Power Query).
+    Proxy(crate::cmd::proxy::ProxyArgs),
     /// Refresh the access token now.
     Refresh {
         /// The connection's name.

@@ -1,6 +1,7 @@
 //! The HTTP client: one lazily built `reqwest` client with rustls (nothing is set up on
 //! the token path unless a request is made), form-encoded POSTs, plain replies that the
-//! callers judge, and the rule that secrets travel over HTTPS only (loopback excepted).
+//! callers judge, any request with its answer unread (`send`), and the rule that secrets
+//! travel over HTTPS only (loopback excepted).
 
 use crate::{Error, Result};
 use base64::Engine as _;
@@ -113,6 +114,65 @@ impl Http {
     }
 }
 
+/// A request body Keyport sends on a person's behalf (`api`, the proxy) is at most this.
+pub const REQUEST_BODY_LIMIT: usize = 10 * 1024 * 1024;
+/// A response body read whole (`api`) is at most this.
+pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024 * 1024;
+/// A request made on a person's behalf may take this long, body included.
+const SEND_TIMEOUT: Duration = Duration::from_secs(300);
+
+impl Http {
+    /// Any method, headers and body to `url` (HTTPS, or plain HTTP to this computer);
+    /// the answer comes back with its body unread, for the caller to read or stream.
+    pub async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<bytes::Bytes>,
+    ) -> Result<reqwest::Response> {
+        let u = checked_url(url, "URL")?;
+        let m = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| Error::input(format!("'{}' is not an HTTP method.", excerpt(method))))?;
+        if body.as_ref().is_some_and(|b| b.len() > REQUEST_BODY_LIMIT) {
+            return Err(Error::input(format!(
+                "The request body is larger than {} MiB; send a smaller one.",
+                REQUEST_BODY_LIMIT >> 20
+            )));
+        }
+        let mut req = self.client().request(m, u).timeout(SEND_TIMEOUT);
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        req.send().await.map_err(|e| Error::Unreachable {
+            url: strip_query(url),
+            detail: error_chain(&e),
+        })
+    }
+}
+
+/// Reads a whole body, refusing one over `limit` bytes rather than cutting it.
+pub async fn read_body(mut resp: reqwest::Response, url: &str, limit: usize) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| Error::Unreachable {
+        url: strip_query(url),
+        detail: error_chain(&e),
+    })? {
+        if body.len() + chunk.len() > limit {
+            return Err(Error::Unsupported(format!(
+                "The answer from {} is larger than {} MiB, more than Keyport reads at once; ask for less (a page at a time).",
+                strip_query(url),
+                limit >> 20
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 async fn finish(url: &str, res: reqwest::Result<reqwest::Response>) -> Result<Reply> {
     let unreachable = |e: reqwest::Error| Error::Unreachable {
         url: strip_query(url),
@@ -145,7 +205,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     excerpt(&s)
 }
 
-fn strip_query(url: &str) -> String {
+pub fn strip_query(url: &str) -> String {
     url.split(['?', '#']).next().unwrap_or(url).to_owned()
 }
 

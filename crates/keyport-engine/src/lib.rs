@@ -10,8 +10,8 @@
 //! Parts: `vendors/` (one file per vendor), `input` (forms → requests, registrations),
 //! `connect/` (redirect rules, the loopback listener, pasted URLs), `oauth/` (PKCE,
 //! discovery, token endpoint, revocation), `tokens/` (hand-out, refresh, revoke, admin
-//! tokens), `storage/` (metadata, keychain, locks), `syntax` (what a value may contain),
-//! `status`, `agent`.
+//! tokens, API requests), `storage/` (metadata, keychain, locks), `syntax` (what a value
+//! may contain), `status`, `agent`, `proxy` (a loopback proxy to one connection's API).
 
 #[cfg(unix)]
 pub mod agent;
@@ -20,6 +20,7 @@ mod error;
 mod http;
 mod input;
 mod oauth;
+mod proxy;
 mod secret;
 mod settings;
 mod status;
@@ -32,6 +33,7 @@ pub mod vendors;
 pub use connect::{Callback, Cancel, Connected, PendingConnect, WaitEvent, DEFAULT_WINDOW};
 pub use error::{Action, ActionKind, Error, Result, VendorError};
 pub use input::Form;
+pub use proxy::{Log as ProxyLog, Proxy};
 pub use secret::{masked, secret, ExposeSecret, SecretString};
 pub use settings::Settings;
 pub use status::{
@@ -40,8 +42,8 @@ pub use status::{
 pub use storage::metadata::Registration;
 pub use syntax::safe_value;
 pub use tokens::{
-    parse_reference, Edit, Handout, Reconnect, Retired, RevokeReport, ScriptValue, TestReport,
-    ASSUMED_LIFETIME, REFERENCE_SCHEME,
+    parse_reference, ApiReply, ApiRequest, Edit, Handout, Reconnect, Retired, RevokeReport,
+    ScriptValue, TestReport, ASSUMED_LIFETIME, REFERENCE_SCHEME,
 };
 pub use vendors::{Detail, Field, Kind};
 

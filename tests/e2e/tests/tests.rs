@@ -3,6 +3,7 @@
 //! cli::` picks one module. `installed` (ignored here) is run by scripts/package-test.sh
 //! against the installed package.
 
+mod api;
 mod cli;
 mod daily;
 mod harness;

@@ -7,6 +7,7 @@
 //! | `/_mock/…` | control API: `clients`, `config`, `clock`, `fail_next`, `issue`, `stats` |
 //! | `/myob/secure/oauth2/account/authorize`, `…/decide`, `/myob/secure/oauth2/v1/authorize` | MYOB sign-in, consent, token |
 //! | `/myob/api/accountright/{businessId}/` | MYOB Business API cheap read |
+//! | `/myob/api/accountright/{businessId}/Contact/Customer` | MYOB customers: GET a paged list (`$top`, `$skip`; `Items`, `NextPageLink`, `Count`), POST one (201, `Location`) |
 //! | `/advanced/identity/.well-known/openid-configuration`, `/advanced/identity/connect/{authorize,decide,token,revocation,userinfo,endsession}` | MYOB Advanced identity |
 //! | `/advanced/entity`, `/advanced/entity/auth/logout` | MYOB Advanced cheap read, logout |
 //! | `/oidc/.well-known/openid-configuration`, `/oidc/{authorize,decide,token,revoke,userinfo}` | generic OIDC provider |
@@ -36,7 +37,7 @@ pub use myob::{BUSINESS_ID, BUSINESS_NAME};
 use state::State;
 pub use state::{
     ClientReg, ConfigPatch, Endpoint, FailNext, IssueReq, IssuedCredentials, ManualVendor,
-    OAuthVendor, RevocationRecord, Stats, TokenRequestRecord,
+    OAuthVendor, RequestRecord, RevocationRecord, Stats, TokenRequestRecord,
 };
 
 type Shared = Arc<Mutex<State>>;
@@ -167,8 +168,10 @@ fn serve_one(state: &Shared, mut rq: tiny_http::Request) {
 fn route(st: &mut State, req: &Req) -> Resp {
     let path = req.path.as_str();
     if let Some(rest) = path.strip_prefix("/_mock/") {
-        control::handle(st, req, rest)
-    } else if let Some(rest) = path.strip_prefix("/myob/") {
+        return control::handle(st, req, rest);
+    }
+    st.record(req);
+    if let Some(rest) = path.strip_prefix("/myob/") {
         myob::handle(st, req, rest)
     } else if path.starts_with("/advanced/") {
         advanced::handle(st, req, &advanced::ADVANCED)

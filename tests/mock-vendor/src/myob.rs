@@ -35,13 +35,23 @@ pub(crate) fn handle(st: &mut State, req: &Req, rest: &str) -> Resp {
         "secure/oauth2/account/authorize" => authorize(st, req),
         "secure/oauth2/account/decide" => decide(st, req),
         "secure/oauth2/v1/authorize" => token_endpoint(st, V, req, token),
-        _ => match rest.strip_prefix("api/accountright/") {
-            Some(id) if req.method == "GET" && !id.trim_end_matches('/').contains('/') => {
-                let id = id.trim_end_matches('/').to_owned();
-                st.api_call("myob", req, |st, req| company_file(st, req, &id))
+        _ => {
+            let Some(rest) = rest.strip_prefix("api/accountright/") else {
+                return Resp::not_found();
+            };
+            let (id, sub) = rest.split_once('/').unwrap_or((rest, ""));
+            let id = id.to_owned();
+            match (req.method.as_str(), sub.trim_end_matches('/')) {
+                ("GET", "") => st.api_call("myob", req, |st, req| company_file(st, req, &id)),
+                ("GET", "Contact/Customer") => {
+                    st.api_call("myob", req, |st, req| customers(st, req, &id))
+                }
+                ("POST", "Contact/Customer") => {
+                    st.api_call("myob", req, |st, req| add_customer(st, req, &id))
+                }
+                _ => Resp::not_found(),
             }
-            _ => Resp::not_found(),
-        },
+        }
     }
 }
 
@@ -174,42 +184,61 @@ fn api_error(status: u16, name: &str, message: &str) -> Resp {
     Resp::json(status, &body)
 }
 
-/// `GET /accountright/{businessId}/`: the cheap read that proves a connection.
-fn company_file(st: &mut State, req: &Req, business_id: &str) -> Resp {
+/// The checks MYOB makes on every API call: the bearer token, the API version and key,
+/// the company-file credentials, and access to this company file.
+fn check_call(st: &State, req: &Req, business_id: &str) -> Result<(), Resp> {
     let token = match check_access(st, V, req.bearer()) {
         Ok(a) => a,
-        Err(m) => return api_error(401, "OAuthTokenIsInvalid", m),
+        Err(m) => return Err(api_error(401, "OAuthTokenIsInvalid", m)),
     };
     match req.header("x-myobapi-version") {
         Some("v2") => {}
-        Some(_) => return api_error(400, "InvalidApiVersion", "x-myobapi-version must be v2"),
+        Some(_) => {
+            return Err(api_error(
+                400,
+                "InvalidApiVersion",
+                "x-myobapi-version must be v2",
+            ));
+        }
         None => {
             let msg = "The x-myobapi-version header is missing (send v2)";
-            return api_error(400, "MissingApiVersion", msg);
+            return Err(api_error(400, "MissingApiVersion", msg));
         }
     }
     if req.header("x-myobapi-key") != Some(token.client_id.as_str()) {
         let msg = "x-myobapi-key is missing or is not the API key the access token was issued to";
-        return api_error(401, "InvalidApiKey", msg);
+        return Err(api_error(401, "InvalidApiKey", msg));
     }
     let Some(client) = st.client(V, &token.client_id) else {
-        return api_error(401, "InvalidApiKey", "The API key is no longer registered");
+        return Err(api_error(
+            401,
+            "InvalidApiKey",
+            "The API key is no longer registered",
+        ));
     };
     let expected = b64(&format!("{}:{}", client.cf_username, client.cf_password));
     match req.header("x-myobapi-cftoken") {
         None => {
             let msg = "The x-myobapi-cftoken header is missing (base64 of user:password)";
-            return api_error(401, "CompanyFileCredentialsMissing", msg);
+            return Err(api_error(401, "CompanyFileCredentialsMissing", msg));
         }
         Some(v) if v != expected => {
             let msg = "x-myobapi-cftoken: the company file user name or password is wrong";
-            return api_error(401, "InvalidCompanyFileCredentials", msg);
+            return Err(api_error(401, "InvalidCompanyFileCredentials", msg));
         }
         Some(_) => {}
     }
     if !business_id.eq_ignore_ascii_case(BUSINESS_ID) {
         let msg = format!("The access token was not granted access to company file {business_id}");
-        return api_error(401, "AccessDenied", &msg);
+        return Err(api_error(401, "AccessDenied", &msg));
+    }
+    Ok(())
+}
+
+/// `GET /accountright/{businessId}/`: the cheap read that proves a connection.
+fn company_file(st: &mut State, req: &Req, business_id: &str) -> Resp {
+    if let Err(r) = check_call(st, req, business_id) {
+        return r;
     }
     let uri = format!("{}/myob/api/accountright/{BUSINESS_ID}", st.base);
     Resp::json(
@@ -224,4 +253,87 @@ fn company_file(st: &mut State, req: &Req, business_id: &str) -> Resp {
             "Resources": [format!("{uri}/GeneralLedger/Account"), format!("{uri}/Contact/Customer")],
         }),
     )
+}
+
+/// A few customers to list.
+pub(crate) fn seed_customers() -> Vec<Value> {
+    [
+        "Island Way Cafe",
+        "Harbour Lights Hotel",
+        "Ridgeback Builders",
+        "Tidewater Traders",
+        "Wattle Creek Farm",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, name)| customer(&format!("CUS{:04}", i + 1), name))
+    .collect()
+}
+
+fn customer(display_id: &str, company: &str) -> Value {
+    json!({"UID": uuid_like(display_id), "DisplayID": display_id, "CompanyName": company, "IsIndividual": false})
+}
+
+fn uuid_like(seed: &str) -> String {
+    let hex: String = seed.bytes().map(|b| format!("{b:02x}")).collect();
+    let h = format!("{hex:0>32}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// `GET …/Contact/Customer`: OData paging as MYOB documents it (`$top`, default 400 and at
+/// most 1000; `$skip`), answered as `Items`, `NextPageLink` (null on the last page), `Count`.
+fn customers(st: &mut State, req: &Req, business_id: &str) -> Resp {
+    if let Err(r) = check_call(st, req, business_id) {
+        return r;
+    }
+    let q = req.query_map();
+    let num = |k: &str, d: usize| q.get(k).and_then(|v| v.parse::<usize>().ok()).unwrap_or(d);
+    let (top, skip) = (num("$top", 400).clamp(1, 1000), num("$skip", 0));
+    let all = &st.myob_customers;
+    let items: Vec<Value> = all.iter().skip(skip).take(top).cloned().collect();
+    let next = (skip + top < all.len()).then(|| {
+        format!(
+            "{}/myob/api/accountright/{BUSINESS_ID}/Contact/Customer?$top={top}&$skip={}",
+            st.base,
+            skip + top
+        )
+    });
+    Resp::json(
+        200,
+        &json!({"Items": items, "NextPageLink": next, "Count": all.len()}),
+    )
+}
+
+/// `POST …/Contact/Customer`: 201 Created with the new customer's `Location`, no body.
+fn add_customer(st: &mut State, req: &Req, business_id: &str) -> Resp {
+    if let Err(r) = check_call(st, req, business_id) {
+        return r;
+    }
+    let body: Value = match serde_json::from_slice(&req.body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return api_error(400, "InvalidRequestBody", "The body must be a JSON object"),
+    };
+    let Some(company) = body["CompanyName"].as_str().filter(|c| !c.is_empty()) else {
+        return api_error(
+            400,
+            "FieldRequired",
+            "CompanyName is required for a company customer",
+        );
+    };
+    let id = format!("CUS{:04}", st.myob_customers.len() + 1);
+    let c = customer(&id, company);
+    let uid = c["UID"].as_str().unwrap_or_default().to_owned();
+    st.myob_customers.push(c);
+    let location = format!(
+        "{}/myob/api/accountright/{BUSINESS_ID}/Contact/Customer/{uid}",
+        st.base
+    );
+    Resp::empty(201).with_header("Location", &location)
 }

@@ -162,6 +162,16 @@ pub struct TokenRequestRecord {
     pub basic_auth: bool,
 }
 
+/// One request to a vendor endpoint (not the control API), without any header value.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RequestRecord {
+    pub method: String,
+    pub path: String,
+    /// Lower-cased, in the order sent (a repeated header appears twice).
+    pub header_names: Vec<String>,
+    pub body_len: usize,
+}
+
 /// `GET /_mock/stats`.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct Stats {
@@ -178,6 +188,9 @@ pub struct Stats {
     pub exo_token_reissues: u64,
     /// The last 50, oldest first.
     pub token_requests: Vec<TokenRequestRecord>,
+    /// Every request to a vendor endpoint, the last 200, oldest first.
+    #[serde(default)]
+    pub requests: Vec<RequestRecord>,
 }
 
 /// The effective settings (what `POST /_mock/config` answers with).
@@ -209,6 +222,8 @@ pub(crate) struct State {
     pub manual: Vec<Manual>,
     pub failures: HashMap<Endpoint, FailNext>,
     pub stats: Stats,
+    /// MYOB Business API: the company file's customers (`Contact/Customer`).
+    pub myob_customers: Vec<serde_json::Value>,
 }
 
 impl State {
@@ -237,6 +252,7 @@ impl State {
             failures: HashMap::new(),
             stats: Stats::default(),
             answer_delay_ms: 0,
+            myob_customers: crate::myob::seed_customers(),
         }
     }
 
@@ -279,6 +295,20 @@ impl State {
             OAuthVendor::Myob => 1200,
             _ => 3600,
         })
+    }
+
+    /// Keeps a record of a request to a vendor endpoint (the last 200).
+    pub fn record(&mut self, req: &Req) {
+        let list = &mut self.stats.requests;
+        if list.len() >= 200 {
+            list.remove(0);
+        }
+        list.push(RequestRecord {
+            method: req.method.clone(),
+            path: req.path.clone(),
+            header_names: req.headers.iter().map(|(n, _)| n.clone()).collect(),
+            body_len: req.body.len(),
+        });
     }
 
     /// The injected response for this endpoint kind, if one is pending.

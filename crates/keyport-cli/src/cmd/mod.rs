@@ -1,10 +1,12 @@
 //! The commands, one file per group: `tokens` (token, headers, curl, refresh, test),
-//! `connect` (connect, reconnect, add), `manage` (list, show, edit, revoke, set-token,
+//! `api`, `proxy`, `connect` (connect, reconnect, add), `manage` (list, show, edit, revoke, set-token,
 //! vendors, completions), `script` (exec, env, inject, read), `agent`.
 
 mod agent;
+pub mod api;
 mod connect;
 mod manage;
+pub mod proxy;
 mod script;
 pub mod tokens;
 
@@ -32,7 +34,13 @@ pub async fn run(kp: &Arc<Keyport>, matches: &ArgMatches) -> Result<ExitCode, Er
             force,
         } => tokens::refresh_helper(kp, &name, min_valid, force).await,
         Command::Headers { name, json } => tokens::headers(kp, &name, json, &mut out).await,
-        Command::Curl { name, path } => tokens::curl(kp, &name, path.as_deref(), &mut out).await,
+        Command::Curl {
+            name,
+            path,
+            curl_args,
+        } => tokens::curl(kp, &name, path.as_deref(), &curl_args, &mut out).await,
+        Command::Api(a) => api::run(kp, &a, &mut out).await,
+        Command::Proxy(a) => proxy::run(kp, &a, &mut out).await,
         Command::Refresh { name, json } => tokens::refresh(kp, &name, json, &mut out).await,
         Command::Test { name, json } => tokens::test(kp, &name, json, &mut out).await,
         Command::Reconnect {

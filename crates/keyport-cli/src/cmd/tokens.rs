@@ -110,9 +110,11 @@ pub async fn curl(
     kp: &Keyport,
     name: &str,
     path: Option<&str>,
+    curl_args: &[String],
     out: &mut impl Write,
 ) -> Result<ExitCode, Error> {
-    write(writeln!(out, "{}", kp.curl(name, path).await?))?;
+    let cmd = super::api::with_curl_args(kp.curl(name, path).await?, curl_args);
+    write(writeln!(out, "{cmd}"))?;
     Ok(ExitCode::SUCCESS)
 }
 

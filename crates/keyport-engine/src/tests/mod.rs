@@ -3,6 +3,7 @@
 //! of a half-done write, revoke with and without force, and the input layer's rules.
 //! (The real keychain, browser and window are driven by `tests/e2e`.)
 
+mod api;
 mod fuzz;
 mod syntax;
 

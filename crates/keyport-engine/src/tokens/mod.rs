@@ -1,17 +1,19 @@
-//! Tokens after connect: handing them out (token, headers, curl, test), refreshing them
-//! (single-flight across threads and processes), revoking them, and the tokens people
-//! bring from vendors' admin screens.
+//! Tokens after connect: handing them out (token, headers, curl, test), requests to the
+//! API with them, refreshing them (single-flight across threads and processes), revoking
+//! them, and the tokens people bring from vendors' admin screens.
 
 mod admin;
 mod edit;
 mod handout;
 mod refresh;
+pub(crate) mod request;
 mod revoke;
 mod script;
 
 pub use edit::{Edit, Reconnect};
 pub use handout::TestReport;
 pub use refresh::Handout;
+pub use request::{ApiReply, ApiRequest};
 pub use revoke::{Retired, RevokeReport};
 pub use script::{parse_reference, ScriptValue, REFERENCE_SCHEME};
 

@@ -94,6 +94,29 @@ impl Keyport {
         min_valid: i64,
         force: bool,
     ) -> Result<(SecretString, Connection)> {
+        self.refresh_locked(name, min_valid, force, None).await
+    }
+
+    /// Refreshes after the vendor refused the header set `refused`, unless the stored
+    /// credentials no longer make it (another task or process refreshed meanwhile): many
+    /// refusals of one token make one refresh.
+    pub(crate) async fn refresh_refused(
+        &self,
+        name: &str,
+        refused: &[(String, SecretString)],
+    ) -> Result<()> {
+        self.refresh_locked(name, DEFAULT_MIN_VALID, true, Some(refused))
+            .await
+            .map(|_| ())
+    }
+
+    async fn refresh_locked(
+        &self,
+        name: &str,
+        min_valid: i64,
+        force: bool,
+        refused: Option<&[(String, SecretString)]>,
+    ) -> Result<(SecretString, Connection)> {
         let _lock = self.store.connection_lock(name).await?;
         let conn = self.store.get(name)?;
         let session = self.vault.session().await?;
@@ -109,6 +132,17 @@ impl Keyport {
             return Ok((access, conn));
         }
         let vendor = vendors::find(&conn.vendor)?;
+        if let Some(refused) = refused {
+            let current = vendor.headers(&conn, &secrets)?;
+            let same = current.len() == refused.len()
+                && current
+                    .iter()
+                    .zip(refused)
+                    .all(|(h, (k, v))| h.name == k && h.value.expose_secret() == v.expose_secret());
+            if !same {
+                return Ok((access, conn));
+            }
+        }
         let expired = conn.expires_at.is_some_and(|e| e <= now());
         let Some(meta) = conn.oauth.clone() else {
             // An admin-issued token: nothing to refresh; past its date it is dead.

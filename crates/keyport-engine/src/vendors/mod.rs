@@ -118,7 +118,15 @@ pub trait Vendor: Sync {
     fn context(&self, conn: &Connection) -> Vec<Detail> {
         standard_context(conn)
     }
+    /// How its API's list answers name the next page, where it documents one; `None`: no
+    /// paging Keyport knows.
+    fn next_page(&self) -> Option<NextPage> {
+        None
+    }
 }
+
+/// The next page's URL from a list answer's JSON body; `None` on the last page.
+pub type NextPage = fn(&serde_json::Value) -> Option<String>;
 
 impl dyn Vendor + '_ {
     pub fn kind(&self) -> Kind {

@@ -17,6 +17,8 @@
 //!   `Administrator` with an empty password by default).
 //! - The cheap read is the company file's root, `GET /accountright/{businessId}/`
 //!   (new keys can no longer list files at `/accountright/`).
+//! - Lists answer `{"Items": [...], "NextPageLink": "https://…" or null, "Count": N}`
+//!   (OData `$top`, default 400, at most 1000, and `$skip`).
 //! - No revocation endpoint: revoking is local, plus removing the app in my.MYOB.
 
 use super::{
@@ -167,6 +169,15 @@ impl Vendor for Myob {
 
     fn revoke_note(&self) -> &'static str {
         "MYOB has no revocation endpoint: Keyport deletes the tokens from this computer. To end the app's access at MYOB too, remove it from the apps with access to your business in my.MYOB (a company-file administrator can do this per file)."
+    }
+
+    fn next_page(&self) -> Option<super::NextPage> {
+        Some(|body| {
+            body.get("NextPageLink")
+                .and_then(|l| l.as_str())
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+        })
     }
 
     fn revoke_steps(&self) -> Option<&'static str> {
