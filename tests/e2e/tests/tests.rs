@@ -9,6 +9,7 @@ mod daily;
 mod harness;
 mod installed;
 mod manual;
+mod script;
 mod tray;
 mod util;
 mod window;
