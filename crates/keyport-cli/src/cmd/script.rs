@@ -74,13 +74,21 @@ async fn gather(
     let several = names.len() > 1;
     let mut all = Vec::new();
     for name in names {
-        if let Err(code) = ensure_fresh(kp, name).await? {
-            return Ok(Err(code));
-        }
         let prefix = prefix_of(name, prefixes, several)?;
-        let values = kp
-            .script_values(name)
-            .await?
+        let values = match from_agent(kp, name) {
+            Some(Ok(values)) => values,
+            Some(Err((code, message))) => {
+                eprintln!("keyport: {message}");
+                return Ok(Err(ExitCode::from(code)));
+            }
+            None => {
+                if let Err(code) = ensure_fresh(kp, name).await? {
+                    return Ok(Err(code));
+                }
+                kp.script_values(name).await?
+            }
+        };
+        let values = values
             .into_iter()
             .filter(|v| !v.env.is_empty())
             .map(|v| (format!("{prefix}{}", v.env), v.value))
@@ -92,6 +100,28 @@ async fn gather(
         });
     }
     Ok(Ok(all))
+}
+
+/// The values from a running agent (fresh, as `keyport token` gets them); `None` when
+/// none answers.
+#[cfg(unix)]
+fn from_agent(
+    kp: &Keyport,
+    name: &str,
+) -> Option<Result<Vec<keyport_engine::ScriptValue>, (u8, String)>> {
+    keyport_engine::agent::ask_values(
+        &kp.settings().config_dir,
+        name,
+        keyport_engine::DEFAULT_MIN_VALID,
+    )
+}
+
+#[cfg(not(unix))]
+fn from_agent(
+    _kp: &Keyport,
+    _name: &str,
+) -> Option<Result<Vec<keyport_engine::ScriptValue>, (u8, String)>> {
+    None
 }
 
 fn sh_quote(s: &str) -> String {

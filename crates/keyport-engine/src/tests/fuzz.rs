@@ -104,7 +104,7 @@ proptest! {
     fn agent_requests_never_panic_and_stay_bounded(line in ".{0,300}", n in any::<i64>()) {
         let _ = crate::agent::parse(&line);
         let shaped = format!("token acme {n}");
-        if let Some((name, min)) = crate::agent::parse(&shaped) {
+        if let Some((_, name, min)) = crate::agent::parse(&shaped) {
             prop_assert_eq!(name, "acme");
             prop_assert!((0..=366 * 86_400).contains(&min));
         }

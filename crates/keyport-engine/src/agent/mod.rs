@@ -13,16 +13,20 @@
 //! person before each token leaves it ([`Options::confirm`]). It drops what it holds when
 //! the keychain locks.
 //!
-//! Protocol, one request per connection: `token <name> <min_valid>\n` →
+//! Protocol, one request per connection: `token <name> <min_valid>\n` (or `values …`,
+//! answered `ok <json>\n` with what a script gets) →
 //! `ok <token>\n` (after `warn <message>\n` when the connection is failing though its
 //! token works), or `err <exit code> <message>\n`, or first `wait\n` when the answer needs
 //! the vendor (a refresh), then one of those; `lock\n` / `unlock\n` → `ok\n`.
 
-use crate::secret::{secret, ExposeSecret, SecretString};
+mod client;
+
+pub use client::{ask, ask_values, set_locked, AgentAnswer};
+
+use crate::secret::{ExposeSecret, SecretString};
 use crate::time::now;
 use crate::{Error, Keyport, Result};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -44,6 +48,8 @@ struct Cached {
     expires_at: Option<i64>,
     /// Said with the token when the connection is failing ([`ConnectionView::failing`]).
     warning: Option<String>,
+    /// The `ok <json>` line of a `values` request, once one was made.
+    values: Option<String>,
 }
 
 #[derive(Default)]
@@ -248,7 +254,7 @@ async fn one(
         let _ = stream.write_all(b"ok\n").await;
         return;
     }
-    let Some((name, min_valid)) = parse(&line) else {
+    let Some((ask, name, min_valid)) = parse(&line) else {
         let _ = stream.write_all(b"err 2 Malformed request.\n").await;
         return;
     };
@@ -273,19 +279,36 @@ async fn one(
         c.tokens
             .get(name)
             .filter(|t| t.expires_at.is_none_or(|e| e - now() > min_valid))
-            .map(|t| answer(name, &t.token, t.warning.as_deref()).unwrap_or_else(|e| err_line(&e)))
+            .and_then(|t| match ask {
+                Ask::Token => Some(
+                    answer(name, &t.token, t.warning.as_deref()).unwrap_or_else(|e| err_line(&e)),
+                ),
+                Ask::Values => t.values.clone(),
+            })
     };
     let reply = match cached {
         Some(line) => line,
         None => {
             let _ = stream.write_all(b"wait\n").await;
-            match kp.token(name, min_valid).await {
-                Ok(token) => {
+            let got = async {
+                let token = kp.token(name, min_valid).await?;
+                let values = match ask {
+                    Ask::Token => None,
+                    Ask::Values => Some(values_line(&kp.script_values(name).await?)),
+                };
+                Ok::<_, Error>((token, values))
+            }
+            .await;
+            match got {
+                Ok((token, values)) => {
                     let view = kp.view(name).await.ok();
                     let expires_at = view.as_ref().and_then(|v| v.expires_at);
                     let warning = view.as_ref().and_then(|v| v.failing()).map(one_line);
-                    let line =
-                        answer(name, &token, warning.as_deref()).unwrap_or_else(|e| err_line(&e));
+                    let line = match (ask, &values) {
+                        (Ask::Values, Some(v)) => v.clone(),
+                        _ => answer(name, &token, warning.as_deref())
+                            .unwrap_or_else(|e| err_line(&e)),
+                    };
                     let mut c = lock_cache(&cache);
                     if !c.locked {
                         c.tokens.insert(
@@ -294,6 +317,7 @@ async fn one(
                                 token,
                                 expires_at,
                                 warning,
+                                values,
                             },
                         );
                     }
@@ -353,82 +377,42 @@ fn same_user(stream: &UnixStream) -> bool {
         .is_ok_and(|c| c.uid() == crate::storage::current_uid())
 }
 
-pub(crate) fn parse(line: &str) -> Option<(&str, i64)> {
+/// What a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ask {
+    /// `token NAME MIN_VALID`: the access token.
+    Token,
+    /// `values NAME MIN_VALID`: everything a script gets ([`Keyport::script_values`]).
+    Values,
+}
+
+pub(crate) fn parse(line: &str) -> Option<(Ask, &str, i64)> {
     let mut w = line.split_whitespace();
+    let ask = match w.next()? {
+        "token" => Ask::Token,
+        "values" => Ask::Values,
+        _ => return None,
+    };
     match (
-        w.next(),
         w.next(),
         w.next().and_then(|m| m.parse::<i64>().ok()),
         w.next(),
     ) {
-        (Some("token"), Some(name), Some(min), None)
-            if (0..=crate::MAX_MIN_VALID).contains(&min) =>
-        {
+        (Some(name), Some(min), None) if (0..=crate::MAX_MIN_VALID).contains(&min) => {
             crate::storage::metadata::validate_name(name).ok()?;
-            Some((name, min))
+            Some((ask, name, min))
         }
         _ => None,
     }
 }
 
-/// Locks (`true`) or unlocks a running agent; `false` when no agent answered.
-pub fn set_locked(config_dir: &Path, locked: bool) -> bool {
-    let line: &[u8] = if locked { b"lock\n" } else { b"unlock\n" };
-    let mut reply = String::new();
-    request(config_dir, line).is_some_and(|mut r| r.read_line(&mut reply).is_ok())
-        && reply == "ok\n"
-}
-
-/// Sends one request line to a running agent, ready to read its answer; `None` when no
-/// agent takes it within a second.
-fn request(config_dir: &Path, line: &[u8]) -> Option<BufReader<std::os::unix::net::UnixStream>> {
-    let mut s = std::os::unix::net::UnixStream::connect(socket_path(config_dir)).ok()?;
-    s.set_write_timeout(Some(Duration::from_secs(1))).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
-    s.write_all(line).ok()?;
-    Some(BufReader::new(s))
-}
-
-/// What the CLI gets from an agent.
-pub enum AgentAnswer {
-    /// The token, and a warning when the connection is failing though the token works.
-    Token(SecretString, Option<String>),
-    /// The agent's error, with the exit code it maps to.
-    Failed(u8, String),
-}
-
-/// Asks a running agent; `None` when there is none or it does not answer in about a
-/// second (then read the keychain directly). Blocking and runtime-free: it is the whole
-/// of `keyport token` when an agent runs.
-pub fn ask(config_dir: &Path, name: &str, min_valid: i64) -> Option<AgentAnswer> {
-    let mut r = request(config_dir, format!("token {name} {min_valid}\n").as_bytes())?;
-    let mut line = zeroize::Zeroizing::new(String::new());
-    r.read_line(&mut line).ok()?;
-    if line.as_str() == "wait\n" {
-        // The agent is asking the vendor: allow it the vendor's time.
-        r.get_ref()
-            .set_read_timeout(Some(Duration::from_secs(45)))
-            .ok()?;
-        line.clear();
-        r.read_line(&mut line).ok()?;
-    }
-    let mut warning = None;
-    if let Some(w) = line.strip_prefix("warn ") {
-        warning = Some(w.trim_end_matches('\n').to_owned());
-        line.clear();
-        r.read_line(&mut line).ok()?;
-    }
-    let line = line.trim_end_matches('\n');
-    // A locked agent holds nothing: the caller reads the keychain itself.
-    if line == "locked" {
-        return None;
-    }
-    if let Some(t) = line.strip_prefix("ok ") {
-        return Some(AgentAnswer::Token(secret(t), warning));
-    }
-    let rest = line.strip_prefix("err ")?;
-    let (code, msg) = rest.split_once(' ')?;
-    Some(AgentAnswer::Failed(code.parse().ok()?, msg.to_owned()))
+/// `ok <json>\n`: the script values as one JSON line, `[[env, field, secret, value]…]`.
+fn values_line(values: &[crate::ScriptValue]) -> String {
+    let rows: Vec<serde_json::Value> = values
+        .iter()
+        .map(|v| serde_json::json!([v.env, v.field, v.secret, v.value.expose_secret()]))
+        .collect();
+    format!("ok {}\n", serde_json::Value::Array(rows))
 }
 
 #[cfg(test)]
@@ -437,7 +421,8 @@ mod tests {
 
     #[test]
     fn requests_parse_strictly() {
-        assert_eq!(parse("token acme 60"), Some(("acme", 60)));
+        assert_eq!(parse("token acme 60"), Some((Ask::Token, "acme", 60)));
+        assert_eq!(parse("values acme 0"), Some((Ask::Values, "acme", 0)));
         assert_eq!(parse("token acme"), None);
         assert_eq!(parse("token acme 60 extra"), None);
         assert_eq!(parse("headers acme 60"), None);
@@ -590,5 +575,31 @@ mod lock_tests {
         }
         let got = answer_with_confirm("true").await;
         assert!(matches!(got, Some(AgentAnswer::Token(..))));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_values_request_gets_what_a_script_gets_with_the_same_token() {
+        let w = world();
+        let dir = served(&w, Options::default()).await;
+        let direct = w.kp.script_values("m").await.expect("values");
+        let (token, values) =
+            tokio::task::spawn_blocking(move || (asked(&dir), ask_values(&dir, "m", 60)))
+                .await
+                .unwrap();
+        let Some(AgentAnswer::Token(token, None)) = token else {
+            panic!("a token from the agent");
+        };
+        let values = values.expect("the agent answers").expect("values");
+        assert_eq!(values.len(), direct.len());
+        for (a, b) in values.iter().zip(&direct) {
+            assert_eq!((&a.env, &a.field, a.secret), (&b.env, &b.field, b.secret));
+            assert_eq!(a.value.expose_secret(), b.value.expose_secret());
+        }
+        let t = values
+            .iter()
+            .find(|v| v.field == "token")
+            .expect("the token");
+        assert_eq!(t.value.expose_secret(), token.expose_secret());
+        assert!(values.iter().any(|v| v.env == "KEYPORT_BASE_URL"));
     }
 }
