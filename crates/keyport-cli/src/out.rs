@@ -92,7 +92,9 @@ pub fn table(out: &mut impl Write, list: &[ConnectionView]) -> std::io::Result<(
 
 fn when(t: i64) -> String {
     let left = t - time::now();
-    let rel = if left >= 0 {
+    let rel = if left.abs() < 60 && left <= 0 {
+        "just now".to_owned()
+    } else if left >= 0 {
         format!("in {}", time::human_duration(left))
     } else {
         format!("{} ago", time::human_duration(-left))

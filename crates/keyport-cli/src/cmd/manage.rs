@@ -151,6 +151,8 @@ pub fn vendors(as_json: bool, out: &mut impl Write) -> Result<ExitCode, Error> {
 }
 
 pub fn completions(shell: clap_complete::Shell, out: &mut impl Write) -> Result<ExitCode, Error> {
-    clap_complete::generate(shell, &mut crate::args::command(), "keyport", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut crate::args::command(), "keyport", &mut script);
+    write(out.write_all(&script))?;
     Ok(ExitCode::SUCCESS)
 }
