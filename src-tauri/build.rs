@@ -11,6 +11,8 @@ const COMMANDS: &[&str] = &[
     "connect_cancel",
     "connect_paste",
     "connect_reopen",
+    "reconnect_needs",
+    "reconnect_start",
     "copy_token",
     "copy_headers",
     "copy_curl",
@@ -18,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "test",
     "revoke",
     "add_token",
+    "edit",
     "autostart_get",
     "autostart_set",
 ];

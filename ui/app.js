@@ -35,6 +35,8 @@ const state = {
   connect: { vendor: null, replace: false, nameTouched: false, clientId: null, boxes: new Map() },
   add: { vendor: null, replace: false, nameTouched: false, view: null, boxes: new Map() },
   revokeName: null,
+  // The open Edit form: the connection and the values it was opened with.
+  edit: { name: null, initial: {} },
 };
 
 /** The sentence to show for anything a command rejected with. */
@@ -65,8 +67,8 @@ function closeDialogs() {
 }
 
 /**
- * Buttons for an error's actions: `reconnect`, `reissue` and `set_token` open the
- * connection's Reconnect or Replace-token form; `replace` turns the open form into a
+ * Buttons for an error's actions: `reconnect` and `reissue` open the connection's
+ * Reconnect or Replace-token form; `replace` turns the open form into a
  * replace (ctx.replace); `force_revoke` offers "Remove here anyway" (the Revoke dialog has
  * its own button for it). The rest (`retry`, `fix_input`, …) are for the user: no button.
  */
@@ -81,7 +83,6 @@ function actionButtons(e, ctx) {
     switch (a.kind) {
       case "reconnect":
       case "reissue":
-      case "set_token":
         if (v && !seen.has(`open ${name}`)) {
           seen.add(`open ${name}`);
           const label = v.kind === "oauth" ? `Reconnect '${name}'` : `Replace the token of '${name}'…`;
@@ -237,6 +238,7 @@ function row(v) {
   li.dataset.status = v.status;
   li.dataset.vendor = v.vendor;
   if (v.expires_at != null) li.dataset.expiresAt = String(v.expires_at);
+  if (v.needs_attention) li.dataset.attention = "";
 
   const head = document.createElement("div");
   head.className = "conn-head";
@@ -248,16 +250,46 @@ function row(v) {
   badge.dataset.status = v.status;
   badge.textContent = STATUS_LABEL[v.status] || v.status;
   head.append(name, badge);
+  if (v.unverified) {
+    // Stored untried (the vendor could not be reached): the reason is the tooltip.
+    const u = document.createElement("span");
+    u.className = "badge unverified";
+    u.dataset.unverified = "";
+    u.textContent = "Unverified";
+    u.title = v.unverified;
+    head.append(u);
+  }
 
   const meta = document.createElement("div");
   meta.className = "conn-meta";
-  meta.textContent = v.account ? `${v.vendor_label} · ${v.account}` : v.vendor_label;
+  const account = document.createElement("span");
+  account.className = "conn-account";
+  account.textContent = v.account ? `${v.vendor_label} · ${v.account}` : v.vendor_label;
+  // Which account and API it reaches, as the vendor names them (company file, tenant…).
+  const details = v.details || [];
+  if (details.length) account.title = details.map((d) => `${d.label}: ${d.value}`).join("\n");
+  meta.append(account);
+  if (v.client) {
+    const client = document.createElement("span");
+    client.className = "tag conn-client";
+    client.title = "Client";
+    client.textContent = v.client;
+    meta.append(" ", client);
+  }
 
   const text = document.createElement("div");
   text.className = "conn-text";
   if (v.status !== "valid") text.textContent = cap(v.status_text);
   else if (v.deadline_label && v.deadline) text.textContent = `${cap(v.deadline_label)} ${when(v.deadline)}.`;
   else text.textContent = v.base_url || "";
+  // Every date by which a person must act, soonest first.
+  const deadlines = v.deadlines || [];
+  if (deadlines.length) text.title = deadlines.map((d) => `${cap(d.what)} ${when(d.at)}: ${d.todo}`).join("\n");
+  const note = document.createElement("div");
+  note.className = "conn-note";
+  // The note, unless it already is the account line.
+  note.textContent = v.note && v.note !== v.account ? v.note : "";
+  show(note, !!note.textContent);
 
   const time = document.createElement("div");
   time.className = "conn-time";
@@ -294,11 +326,13 @@ function row(v) {
     actions.append(r);
   }
   actions.append(act("test", "Test", "", "Make a harmless read call with the stored credentials"));
+  actions.append(act("edit", "Edit…", "", "Change the note, client, base URL or test path; the secrets stay as they are"));
   actions.append(act("reconnect", v.kind === "oauth" ? "Reconnect" : "Replace token…"));
   actions.append(act("revoke", "Revoke…", "danger-outline"));
 
-  li.append(head, time, meta, text, actions);
-  li.dataset.sig = JSON.stringify([v.status, v.expires_at, v.last_refresh, v.account, text.textContent, v.can_refresh]);
+  li.append(head, time, meta, text, note, actions);
+  li.dataset.sig = JSON.stringify([v.status, v.expires_at, v.last_refresh, v.account, text.textContent, v.can_refresh,
+    v.client, v.note, v.unverified, v.test_path, details, deadlines]);
   return li;
 }
 
@@ -326,6 +360,7 @@ $("#connections").addEventListener("click", async (ev) => {
   const v = viewOf(name);
   const action = b.dataset.action;
   if (action === "reconnect") { openReplace(name); return; }
+  if (action === "edit") { openEdit(v); return; }
   if (action === "revoke") { openRevoke(v); return; }
   await busy(b, async () => {
     pageError(null);
@@ -638,8 +673,54 @@ async function openConnect({ vendor = null, replace = false, name = null, view =
 function openReplace(name) {
   const v = viewOf(name);
   if (!v) return;
-  if (v.kind === "oauth") openConnect({ vendor: v.vendor, replace: true, name, view: v });
+  if (v.kind === "oauth") openReconnect(v);
   else openAdd({ vendor: v.vendor, replace: true, name, view: v });
+}
+
+/**
+ * Reconnect: the engine signs in again from the saved registration and the stored
+ * secrets; the form shows what it signs in with and asks only for the fields the engine
+ * says are missing (usually none).
+ */
+async function openReconnect(v) {
+  if (state.attempt || state.starting) { showWaiting(true); if (!connectDialog.open) connectDialog.showModal(); return; }
+  let missing;
+  try {
+    missing = await invoke("reconnect_needs", { name: v.name });
+  } catch (e) {
+    pageError(e, { name: v.name });
+    return;
+  }
+  if (state.attempt || state.starting) return;
+  if (connectDialog.open) connectDialog.close();
+  forgetSecrets(state.connect.boxes);
+  const fields = missing.map((f) => ({ ...f, advanced: false, required: true }));
+  const box = buildFields({ id: v.vendor, fields }, "f-", "connect-advanced");
+  state.connect = { vendor: v.vendor, replace: true, nameTouched: false, clientId: v.client_id, boxes: new Map([["reconnect", { box }]]),
+    reconnect: { name: v.name, fields } };
+  connectForm.reset();
+  const nameInput = $("#conn-name");
+  nameInput.value = v.name;
+  nameInput.readOnly = true;
+  echoName();
+  for (const el of [$("#vendor-choice"), $("#registration-row"), $("#remember-row")]) show(el, false);
+  const about = document.createElement("p");
+  about.className = "note";
+  about.id = "reconnect-summary";
+  const reg = v.registration;
+  const using = reg ? ` (client ID ${reg.client_id}, redirect URI ${reg.redirect_uri})` : "";
+  about.textContent = fields.length
+    ? `Signs in at ${v.vendor_label} again with the saved app registration${using}. Give what it still needs below.`
+    : `Signs in at ${v.vendor_label} again with the saved app registration${using}; nothing to type. The old sign-in is revoked afterwards where the vendor allows it.`;
+  $("#connect-fields").replaceChildren(about, box);
+  $("#connect-title").textContent = `Reconnect '${v.name}'`;
+  showError($("#connect-error"), null);
+  $("#connect-submit").disabled = false;
+  $("#connect-submit").textContent = "Open sign-in page";
+  showWaiting(false);
+  connectDialog.showModal();
+  const first = $("input, textarea, select", box);
+  (first || $("#connect-submit")).focus();
 }
 
 /** The `replace` action on a Connect error: the same form, now replacing `name`. */
@@ -682,20 +763,24 @@ function connectFormValue() {
 connectForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const submit = $("#connect-submit");
-  const form = connectFormValue();
-  if (!form.name) { showError($("#connect-error"), `Give the connection a name, e.g. ${form.vendor}.`); $("#conn-name").focus(); return; }
+  const again = state.connect.reconnect;
+  const form = again ? null : connectFormValue();
+  const name = again ? again.name : form.name;
+  if (!name) { showError($("#connect-error"), `Give the connection a name, e.g. ${form.vendor}.`); $("#conn-name").focus(); return; }
   showError($("#connect-error"), null);
   submit.disabled = true;
   submit.textContent = "Opening…";
   state.starting = true;
   state.early = [];
   try {
-    const started = await invoke("connect_start", { form });
+    const started = again
+      ? await invoke("reconnect_start", { name, values: fieldValues(again, state.connect.boxes.get("reconnect").box, "f-") })
+      : await invoke("connect_start", { form });
     state.attempt = { id: started.attempt, name: started.name };
     startWaiting(started);
     for (const [kind, p] of state.early.splice(0)) handleConnectEvent(kind, p);
   } catch (e) {
-    showError($("#connect-error"), e, connectCtx(form.name));
+    showError($("#connect-error"), e, connectCtx(name));
   } finally {
     state.starting = false;
     submit.disabled = false;
@@ -905,6 +990,76 @@ addDialog.addEventListener("close", () => forgetSecrets(state.add.boxes));
 connectDialog.addEventListener("close", () => {
   for (const i of $$('input[type="password"]', connectForm)) i.value = "";
   forgetSecrets(state.connect.boxes);
+});
+
+// ---------------------------------------------------------------- edit
+
+const editDialog = $("#edit-dialog");
+
+/**
+ * What Edit changes. A vendor field of the same key (base URL, test path, expiry) gives
+ * its label and help; the rest are Keyport's own.
+ */
+const EDIT_FIELDS = [
+  { key: "note", label: "Note", help: "Free text shown in the list.", input: "text" },
+  { key: "client", label: "Client", help: "The client (customer) this connection works for, shown beside the account.", input: "text" },
+  { key: "base_url", label: "Base URL", help: "Where the API is.", input: "url" },
+  { key: "test_path", label: "Path Test reads", help: "A harmless read Test makes with the stored credentials.", input: "text" },
+  { key: "expires", label: "Expires on", help: "The token's last day, as its admin screen shows it.", input: "date" },
+];
+
+/** The date input's YYYY-MM-DD for unix seconds (UTC, as the engine reads it). */
+function utcDate(ts) { return ts == null ? "" : new Date(ts * 1000).toISOString().slice(0, 10); }
+
+function openEdit(v) {
+  const vendor = vendorById(v.vendor) || { fields: [] };
+  const current = { note: v.note, client: v.client, base_url: v.base_url, test_path: v.test_path, expires: utcDate(v.expires_at) };
+  const shown = EDIT_FIELDS.filter((f) =>
+    (f.key !== "expires" || v.kind === "admin") && (f.key !== "base_url" || hasField(vendor, "base_url") || !!v.base_url));
+  const box = document.createElement("div");
+  const initial = {};
+  for (const generic of shown) {
+    const own = vendor.fields.find((f) => f.key === generic.key && !f.secret);
+    const f = { ...generic, ...(own || {}), required: !!own && own.required, advanced: false, default: null };
+    const rowEl = fieldRow(f, "e-");
+    box.append(rowEl);
+    initial[f.key] = current[f.key] == null ? "" : String(current[f.key]);
+    setValue($("input, textarea, select", rowEl), initial[f.key]);
+  }
+  state.edit = { name: v.name, initial };
+  $("#edit-title").textContent = `Edit '${v.name}'`;
+  $("#edit-summary").textContent = `${v.vendor_label}. The secrets stay as they are: to sign in again or give a new token, use ${v.kind === "oauth" ? "Reconnect" : "Replace token"}.`;
+  $("#edit-fields").replaceChildren(box);
+  showError($("#edit-error"), null);
+  $("#edit-submit").disabled = false;
+  editDialog.showModal();
+  $("#e-note").focus();
+}
+
+$("#edit-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const { name, initial } = state.edit;
+  // Only what the person changed: `None` leaves a value, an empty string clears it.
+  const edit = {};
+  for (const [key, was] of Object.entries(initial)) {
+    const typed = $(`#e-${key}`).value.trim();
+    if (typed !== was) edit[key] = typed;
+  }
+  if (Object.keys(edit).length === 0) { editDialog.close(); return; }
+  const submit = $("#edit-submit");
+  submit.disabled = true;
+  try {
+    const v = await invoke("edit", { name, edit });
+    editDialog.close();
+    state.list = state.list.map((x) => (x.name === v.name ? v : x));
+    render();
+    toast(`Saved '${v.name}'.`);
+    reload();
+  } catch (e) {
+    showError($("#edit-error"), e, { name });
+  } finally {
+    submit.disabled = false;
+  }
 });
 
 // ---------------------------------------------------------------- revoke

@@ -7,10 +7,11 @@ use crate::connect::Started;
 use crate::error::{CmdResult, CommandError};
 use crate::AppState;
 use keyport_engine::{
-    masked, secret, Connected, ConnectionView, ExposeSecret, Form, Keyport, Registration,
-    RevokeReport, SecretString, TestReport, VendorInfo,
+    masked, secret, Connected, ConnectionView, Edit, ExposeSecret, Field, Form, Keyport, Reconnect,
+    Registration, RevokeReport, SecretString, TestReport, VendorInfo,
 };
 use serde::Serialize;
+use std::collections::BTreeMap;
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
 
@@ -53,6 +54,35 @@ pub async fn connect_start(
     state.attempts.start(app, state.keyport()?, form).await
 }
 
+/// The secret fields Reconnect still has to ask for (usually none: the saved registration
+/// and the stored secrets sign in again). Fields only, never a value.
+#[tauri::command]
+pub async fn reconnect_needs(
+    state: State<'_, AppState>,
+    name: String,
+) -> CmdResult<Vec<&'static Field>> {
+    Ok(state.keyport()?.reconnect_form(&name).await?.missing)
+}
+
+/// Reconnect: the engine's form for `name`, plus only the missing fields the window asked
+/// for (they arrive here once), started like [`connect_start`].
+#[tauri::command]
+pub async fn reconnect_start(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    values: BTreeMap<String, String>,
+) -> CmdResult<Started> {
+    let kp = state.keyport()?;
+    let Reconnect { mut form, missing } = kp.reconnect_form(&name).await?;
+    for f in missing {
+        if let Some(v) = values.get(f.key).filter(|v| !v.is_empty()) {
+            form.values.insert(f.key.to_owned(), v.clone());
+        }
+    }
+    state.attempts.start(app, kp, form).await
+}
+
 #[tauri::command]
 pub async fn connect_cancel(state: State<'_, AppState>) -> CmdResult<()> {
     state.attempts.cancel().await;
@@ -74,6 +104,17 @@ pub async fn connect_reopen(state: State<'_, AppState>) -> CmdResult<()> {
 #[tauri::command]
 pub async fn add_token(state: State<'_, AppState>, form: Form) -> CmdResult<ConnectionView> {
     state.keyport()?.add_token(form).await.map_err(Into::into)
+}
+
+/// The "Edit…" form: note, client, base URL, test path, an admin-issued token's expiry
+/// (`None` leaves a value, an empty string clears it). No secret.
+#[tauri::command]
+pub async fn edit(
+    state: State<'_, AppState>,
+    name: String,
+    edit: Edit,
+) -> CmdResult<ConnectionView> {
+    state.keyport()?.edit(&name, edit).await.map_err(Into::into)
 }
 
 #[tauri::command]
@@ -175,4 +216,84 @@ pub async fn autostart_set(app: AppHandle, on: bool) -> CmdResult<bool> {
         manager.disable().map_err(autostart_error)?;
     }
     manager.is_enabled().map_err(autostart_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The commands `build.rs` makes permissions for.
+    fn commands() -> Vec<&'static str> {
+        let build = include_str!("../build.rs");
+        let list = &build[build.find("COMMANDS").unwrap()..];
+        let list = &list[..list.find("];").unwrap()];
+        list.split('"').skip(1).step_by(2).collect()
+    }
+
+    #[test]
+    fn every_command_is_registered_and_granted_to_the_window() {
+        let main = include_str!("main.rs");
+        let granted: serde_json::Value =
+            serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
+        let granted = granted["permissions"].as_array().unwrap();
+        let commands = commands();
+        for c in ["edit", "reconnect_needs", "reconnect_start"] {
+            assert!(commands.contains(&c), "{c} has a permission");
+        }
+        for c in &commands {
+            assert!(
+                main.contains(&format!("commands::{c},")),
+                "{c} is in the handler"
+            );
+            let allow = format!("allow-{}", c.replace('_', "-"));
+            assert!(granted.iter().any(|p| p == &allow), "{allow} is granted");
+        }
+    }
+
+    #[test]
+    fn the_edit_form_leaves_what_it_does_not_name() {
+        // What the window sends: only the changed values; an empty one clears.
+        let e: Edit = serde_json::from_value(serde_json::json!({
+            "note": "Window note",
+            "client": "",
+        }))
+        .unwrap();
+        assert_eq!(e.note.as_deref(), Some("Window note"));
+        assert_eq!(e.client.as_deref(), Some(""));
+        assert!(e.base_url.is_none() && e.test_path.is_none() && e.expires.is_none());
+    }
+
+    #[tokio::test]
+    async fn edit_changes_the_view_and_reconnect_keeps_to_oauth() {
+        let dir = std::env::temp_dir().join(format!(
+            "keyport-app-edit-{}-{}",
+            std::process::id(),
+            keyport_engine::time::now()
+        ));
+        let d = dir.clone();
+        let settings = keyport_engine::Settings::from_vars(move |k| {
+            (k == "KEYPORT_CONFIG_DIR").then(|| d.clone().into_os_string())
+        })
+        .unwrap();
+        let (kp, _vault) = Keyport::in_memory(settings);
+        kp.add_sample_token("sample", "sample-value-0123456789", None)
+            .await
+            .unwrap();
+        let edit = Edit {
+            note: Some("a note".into()),
+            client: Some("Clearwater Ltd".into()),
+            ..Edit::default()
+        };
+        let v = kp.edit("sample", edit).await.unwrap();
+        assert_eq!(v.note.as_deref(), Some("a note"));
+        assert_eq!(v.client.as_deref(), Some("Clearwater Ltd"));
+        // An admin-issued token is replaced, not reconnected: the window keeps its
+        // Replace-token form for it, and the error says what to do instead.
+        let e = match kp.reconnect_form("sample").await {
+            Ok(_) => panic!("an admin-issued token has no reconnect form"),
+            Err(e) => CommandError::from(e),
+        };
+        assert!(e.message.contains("replace the token"), "{}", e.message);
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

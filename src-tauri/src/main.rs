@@ -107,6 +107,8 @@ fn main() {
             commands::connect_cancel,
             commands::connect_paste,
             commands::connect_reopen,
+            commands::reconnect_needs,
+            commands::reconnect_start,
             commands::copy_token,
             commands::copy_headers,
             commands::copy_curl,
@@ -114,6 +116,7 @@ fn main() {
             commands::test,
             commands::revoke,
             commands::add_token,
+            commands::edit,
             commands::autostart_get,
             commands::autostart_set,
         ])

@@ -38,7 +38,7 @@ pub struct Attention {
 pub fn attention(list: &[ConnectionView], now: i64) -> Vec<Attention> {
     list.iter()
         .filter(|v| v.needs_attention)
-        .filter_map(|v| {
+        .map(|v| {
             let what = match v.status {
                 Status::NeedsReconnect => "needs reconnect".to_owned(),
                 Status::RefreshFailed => "refresh failed".to_owned(),
@@ -50,10 +50,10 @@ pub fn attention(list: &[ConnectionView], now: i64) -> Vec<Attention> {
                     _ => "expiring soon".to_owned(),
                 },
             };
-            Some(Attention {
+            Attention {
                 name: v.name.clone(),
                 what,
-            })
+            }
         })
         .collect()
 }

@@ -17,7 +17,9 @@ use keyport_e2e::webdriver::Error;
 use keyport_e2e::{
     free_port, keychain, keyport_app_bin, wait_until, Chromium, Session, TauriDriver, TestEnv,
 };
-use keyport_mock::{ClientReg, ConfigPatch, MockServer, OAuthVendor, BUSINESS_NAME};
+use keyport_mock::{
+    ClientReg, ConfigPatch, IssueReq, ManualVendor, MockServer, OAuthVendor, BUSINESS_NAME,
+};
 use serde_json::{json, Value};
 
 const MYOB_KEY: &str = "window-myob-key";
@@ -215,6 +217,33 @@ fn access_token(env: &TestEnv, name: &str) -> String {
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| panic!("keychain entry of {name} has no access_token"))
         .to_owned()
+}
+
+/// `keyport show NAME --json`, the real CLI: what it reports of a connection.
+fn show_json(env: &TestEnv, name: &str) -> Value {
+    let out = env
+        .keyport()
+        .args(["show", name, "--json"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run keyport show (build it: cargo build -p keyport-cli)");
+    assert!(
+        out.status.success(),
+        "keyport show {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("keyport show --json prints JSON")
+}
+
+/// How many inputs (of any kind) `css` holds.
+fn inputs_in(app: &Session, css: &str) -> Value {
+    js(
+        app,
+        &format!(
+            "return document.querySelectorAll({}).length;",
+            json!(format!("{css} input, {css} textarea, {css} select"))
+        ),
+    )
 }
 
 /// Seconds from the app process's start to the list being on screen (the front end
@@ -432,7 +461,17 @@ fn window_connects_copies_refreshes_and_revokes() {
         "time left counts down ({left})"
     );
 
-    // ---- 3. Add an admin-issued token (Xentral shows its permission warning).
+    // ---- 3. Add an admin-issued token (Xentral shows its permission warning); Keyport
+    // tries it at the vendor first, so it is one the vendor's admin screen issued.
+    let issue = |vendor| {
+        mock.issue_manual(IssueReq {
+            vendor,
+            expires: None,
+        })
+        .token
+        .expect("the vendor issues a token")
+    };
+    let xentral_token = issue(ManualVendor::Xentral);
     click(&app, "#add-token");
     wait_visible(&app, "#add-form");
     select(&app, "#add-vendor", "xentral");
@@ -441,12 +480,83 @@ fn window_connects_copies_refreshes_and_revokes() {
     assert!(text(&app, "#add-warning").contains("unlimited permissions"));
     fill(&app, "#add-name", "shop");
     fill(&app, "#a-base_url", &format!("{base}/xentral"));
-    fill(&app, "#a-token", "xentral-window-token-0123456789");
+    fill(&app, "#a-token", &xentral_token);
     click(&app, "#add-submit");
     wait_visible(&app, &format!("{}[data-status=\"valid\"]", row("shop")));
     assert_eq!(
-        keychain::lookup(env.namespace(), "shop").map(|s| s.contains("xentral-window-token")),
+        keychain::lookup(env.namespace(), "shop").map(|s| s.contains(&xentral_token)),
         Some(true)
+    );
+
+    // ---- 3b. Edit…: the note and client change in the window and the CLI alike, the
+    // secrets not at all. An OAuth connection's form has no expiry (the vendor sets it).
+    click(&app, &button("acme", "edit"));
+    wait_visible(&app, "#edit-form");
+    assert!(visible(&app, "#e-note") && visible(&app, "#e-client"));
+    assert!(
+        !visible(&app, "#e-expires"),
+        "no expiry for an OAuth connection"
+    );
+    click(&app, "#edit-dialog [data-close]");
+    wait_js(
+        &app,
+        "return !document.getElementById('edit-dialog').open;",
+        "the edit dialog to close",
+    );
+    let shop = row("shop");
+    let shop_keychain = keychain::lookup(env.namespace(), "shop");
+    assert!(shop_keychain.is_some());
+    let shown = show_json(&env, "shop");
+    click(&app, &button("shop", "edit"));
+    wait_visible(&app, "#edit-form");
+    assert!(
+        visible(&app, "#e-expires"),
+        "an admin-issued token's expiry can be set"
+    );
+    assert_eq!(value(&app, "#e-base_url"), shown["base_url"]);
+    assert_eq!(value(&app, "#e-note"), json!(""));
+    assert_eq!(
+        js(
+            &app,
+            "return document.querySelectorAll('#edit-dialog input[type=password]').length;"
+        ),
+        json!(0),
+        "Edit asks for no secret"
+    );
+    fill(&app, "#e-note", "Window note");
+    fill(&app, "#e-client", "Clearwater Ltd");
+    click(&app, "#edit-submit");
+    wait_js(
+        &app,
+        &format!(
+            "const r = document.querySelector({}); if (!r) return false; \
+             const c = r.querySelector('.conn-client'); \
+             return !!c && c.textContent === 'Clearwater Ltd' && r.textContent.includes('Window note') \
+                 && !document.getElementById('edit-dialog').open;",
+            json!(shop)
+        ),
+        "the row to show the new note and client",
+    );
+    let edited = show_json(&env, "shop");
+    assert_eq!(edited["note"], json!("Window note"), "{edited}");
+    assert_eq!(edited["client"], json!("Clearwater Ltd"), "{edited}");
+    assert_eq!(edited["base_url"], shown["base_url"], "left as it was");
+    assert_eq!(edited["expires_at"], shown["expires_at"], "left as it was");
+    assert_eq!(
+        keychain::lookup(env.namespace(), "shop"),
+        shop_keychain,
+        "Edit leaves the keychain entry alone"
+    );
+    // Opened again, the form starts from what is stored now.
+    click(&app, &button("shop", "edit"));
+    wait_visible(&app, "#edit-form");
+    assert_eq!(value(&app, "#e-note"), json!("Window note"));
+    assert_eq!(value(&app, "#e-client"), json!("Clearwater Ltd"));
+    click(&app, "#edit-dialog [data-close]");
+    wait_js(
+        &app,
+        "return !document.getElementById('edit-dialog').open;",
+        "the edit dialog to close",
     );
 
     // ---- 4. A change made with the CLI shows up without a restart.
@@ -462,10 +572,43 @@ fn window_connects_copies_refreshes_and_revokes() {
     cli.stdin
         .take()
         .unwrap()
-        .write_all(b"o4-window-token-0123456789\n")
+        .write_all(format!("{}\n", issue(ManualVendor::O4)).as_bytes())
         .unwrap();
     assert!(cli.wait().unwrap().success(), "keyport add o4");
     wait_visible(&app, &row("o4-cli"));
+    assert!(
+        !visible(&app, &format!("{} [data-unverified]", row("o4-cli"))),
+        "the vendor accepted it"
+    );
+    // One the vendor could not be asked about is stored unverified, and the row says why.
+    let mut cli = env
+        .keyport()
+        .args(["add", "o4", "--name", "o4-later", "--base-url"])
+        .arg(format!("http://127.0.0.1:{}/o4", free_port()))
+        .args(["--test-path", "/api/orderstatus"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    cli.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{}\n", issue(ManualVendor::O4)).as_bytes())
+        .unwrap();
+    assert!(
+        cli.wait().unwrap().success(),
+        "keyport add o4 (unreachable)"
+    );
+    let badge = format!("{} [data-unverified]", row("o4-later"));
+    wait_visible(&app, &badge);
+    let why = attr(&app, &badge, "title").unwrap_or_default();
+    assert_eq!(
+        Some(why.as_str()),
+        show_json(&env, "o4-later")["unverified"].as_str(),
+        "the badge's tooltip is the reason"
+    );
+    assert!(!why.is_empty());
     shot(&app, "connections");
     let revoked = env
         .keyport()
@@ -475,6 +618,14 @@ fn window_connects_copies_refreshes_and_revokes() {
         .unwrap();
     assert!(revoked.success(), "keyport revoke o4-cli");
     wait_gone(&app, &row("o4-cli"));
+    let revoked = env
+        .keyport()
+        .args(["revoke", "o4-later"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(revoked.success(), "keyport revoke o4-later");
+    wait_gone(&app, &row("o4-later"));
 
     // ---- 5. Copy token: it reaches the X clipboard from Rust, never the page, and is
     // cleared after the delay (3 s here).
@@ -668,13 +819,28 @@ fn window_connects_copies_refreshes_and_revokes() {
     wait_visible(&app, &format!("{}[data-status=\"valid\"]", row("adv")));
     assert!(secrets(&env, "adv").is_some());
 
-    // Reconnect: the form comes back from the registration; the replaced grant is
-    // revoked at the vendor and the window says so.
+    // Reconnect: the engine builds the form from the saved registration and the stored
+    // secrets, so nothing is typed; the replaced grant is revoked at the vendor and the
+    // window says so; the registration stays as it was.
     let before = access_token(&env, "adv");
+    let registration = show_json(&env, "adv")["registration"].clone();
+    assert_eq!(registration["client_id"], json!(ADV_CLIENT));
+    let client_secret = secrets(&env, "adv").unwrap()["client_secret"].clone();
+    assert_eq!(client_secret, json!(ADV_SECRET));
     let revocations = mock.stats().revocations.len();
     click(&app, &button("adv", "reconnect"));
     wait_visible(&app, "#connect-form");
     assert_eq!(value(&app, "#conn-name"), json!("adv"));
+    wait_visible(&app, "#reconnect-summary");
+    assert!(
+        text(&app, "#reconnect-summary").contains(ADV_CLIENT),
+        "it says which registration signs in"
+    );
+    assert_eq!(
+        inputs_in(&app, "#connect-fields"),
+        json!(0),
+        "nothing to type: no field, no secret"
+    );
     click(&app, "#connect-submit");
     wait_visible(&app, "#countdown");
     let consent = env.wait_for_browser_url(WAIT);
@@ -688,6 +854,16 @@ fn window_connects_copies_refreshes_and_revokes() {
     );
     assert_ne!(access_token(&env, "adv"), before, "the new grant is stored");
     assert_eq!(mock.stats().revocations.len(), revocations + 2);
+    assert_eq!(
+        show_json(&env, "adv")["registration"],
+        registration,
+        "the registration is unchanged"
+    );
+    assert_eq!(
+        secrets(&env, "adv").unwrap()["client_secret"],
+        client_secret,
+        "the client secret is kept"
+    );
 
     let revocations = mock.stats().revocations.len();
     click(&app, &button("adv", "revoke"));
