@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "copy_token",
     "copy_headers",
     "copy_curl",
+    "copy_env",
     "refresh",
     "test",
     "revoke",

@@ -315,6 +315,7 @@ function row(v) {
     act("copy-token", "Copy token", "primary", "Copy the access token; the clipboard is cleared again shortly"),
     act("copy-headers", "Copy headers", "", "Copy the vendor's full header set"),
     act("copy-curl", "Copy as curl", "", "Copy a ready-to-run curl command"),
+    act("copy-env", "Copy as .env", "", "Copy the token, base URL and account ids as a .env file (the names keyport env uses)"),
   );
   const spacer = document.createElement("span");
   spacer.className = "spacer";
@@ -369,6 +370,7 @@ $("#connections").addEventListener("click", async (ev) => {
         case "copy-token": copied(await invoke("copy_token", { name }), name); break;
         case "copy-headers": copied(await invoke("copy_headers", { name }), name); break;
         case "copy-curl": copied(await invoke("copy_curl", { name }), name); break;
+        case "copy-env": copied(await invoke("copy_env", { name }), name); break;
         case "refresh": {
           const nv = await invoke("refresh", { name });
           toast(`Refreshed '${name}': ${nv.status_text}.`);

@@ -169,6 +169,18 @@ pub async fn copy_curl(
     )
 }
 
+/// The connection's values as a `.env` file (the names `keyport env` uses), for tools that
+/// read one.
+#[tauri::command]
+pub async fn copy_env(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+) -> CmdResult<Copied> {
+    let text = state.keyport()?.dotenv(&name).await?;
+    state.clip.copy(&app, "env", text, ".env file".into())
+}
+
 #[tauri::command]
 pub async fn refresh(state: State<'_, AppState>, name: String) -> CmdResult<ConnectionView> {
     state.keyport()?.refresh(&name).await.map_err(Into::into)

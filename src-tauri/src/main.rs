@@ -112,6 +112,7 @@ fn main() {
             commands::copy_token,
             commands::copy_headers,
             commands::copy_curl,
+            commands::copy_env,
             commands::refresh,
             commands::test,
             commands::revoke,

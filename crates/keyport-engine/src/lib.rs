@@ -42,8 +42,8 @@ pub use status::{
 pub use storage::metadata::Registration;
 pub use syntax::safe_value;
 pub use tokens::{
-    parse_reference, ApiReply, ApiRequest, Edit, Handout, Reconnect, Retired, RevokeReport,
-    ScriptValue, TestReport, ASSUMED_LIFETIME, REFERENCE_SCHEME,
+    dotenv_line, parse_reference, ApiReply, ApiRequest, Edit, Handout, Reconnect, Retired,
+    RevokeReport, ScriptValue, TestReport, ASSUMED_LIFETIME, REFERENCE_SCHEME,
 };
 pub use vendors::{Detail, Field, Kind};
 

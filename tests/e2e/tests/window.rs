@@ -673,6 +673,19 @@ fn window_connects_copies_refreshes_and_revokes() {
         Some("mine"),
         "someone else's clipboard survives"
     );
+    // Copy as .env: the token, base URL and account ids under `keyport env`'s names.
+    click(&app, &button("acme", "copy-env"));
+    assert!(
+        wait_until(Duration::from_secs(5), || clipboard().is_some_and(|c| {
+            c.contains(&format!("KEYPORT_TOKEN='{token1}'"))
+                && c.contains(&format!("MYOB_BUSINESS_ID='{}'", keyport_mock::BUSINESS_ID))
+        })),
+        "Copy as .env puts the connection's variables on the clipboard"
+    );
+    assert!(
+        !app.page_source().unwrap().contains(&token1),
+        "never in the webview"
+    );
 
     // ---- 6. Refresh now: the expiry moves later and the mock counts one refresh.
     let before: i64 = attr(&app, &acme, "data-expires-at")

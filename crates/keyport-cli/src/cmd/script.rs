@@ -145,18 +145,7 @@ pub async fn env(
             .map(|(k, v)| format!("export {k}={}\n", sh_quote(v.expose_secret())))
             .collect::<String>(),
         EnvFormat::Dotenv => pairs
-            .map(|(k, v)| {
-                let v = v.expose_secret();
-                if v.contains('\'') {
-                    let escaped = v
-                        .replace('\\', r"\\")
-                        .replace('"', "\\\"")
-                        .replace('$', "\\$");
-                    format!("{k}=\"{escaped}\"\n")
-                } else {
-                    format!("{k}='{v}'\n")
-                }
-            })
+            .map(|(k, v)| keyport_engine::dotenv_line(k, v.expose_secret()))
             .collect(),
         EnvFormat::Json => {
             let map: serde_json::Map<String, serde_json::Value> = pairs

@@ -15,7 +15,7 @@ pub use handout::TestReport;
 pub use refresh::Handout;
 pub use request::{ApiReply, ApiRequest};
 pub use revoke::{Retired, RevokeReport};
-pub use script::{parse_reference, ScriptValue, REFERENCE_SCHEME};
+pub use script::{dotenv_line, parse_reference, ScriptValue, REFERENCE_SCHEME};
 
 use crate::oauth::TokenResponse;
 use crate::secret::{ExposeSecret, SecretString};

@@ -128,6 +128,36 @@ impl Keyport {
     }
 }
 
+/// One `.env` line: `NAME='value'`, or double-quoted with `\\`, `"` and `$` escaped when
+/// the value holds a `'`.
+pub fn dotenv_line(name: &str, value: &str) -> String {
+    if value.contains('\'') {
+        let escaped = value
+            .replace('\\', r"\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$");
+        format!("{name}=\"{escaped}\"\n")
+    } else {
+        format!("{name}='{value}'\n")
+    }
+}
+
+impl Keyport {
+    /// The connection's values as a `.env` file, its token refreshed first when near expiry
+    /// (the window's Copy as .env).
+    pub async fn dotenv(&self, name: &str) -> Result<SecretString> {
+        self.token(name, crate::DEFAULT_MIN_VALID).await?;
+        let text: String = self
+            .script_values(name)
+            .await?
+            .iter()
+            .filter(|v| !v.env.is_empty())
+            .map(|v| dotenv_line(&v.env, v.value.expose_secret()))
+            .collect();
+        Ok(secret(text))
+    }
+}
+
 fn pick(values: &[ScriptValue], name: &str, field: &str) -> Result<SecretString> {
     values
         .iter()
