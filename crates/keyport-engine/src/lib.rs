@@ -74,6 +74,7 @@ pub struct Keyport {
     store: Store,
     vault: Vault,
     http: http::Http,
+    handed: tokens::HeaderCache,
 }
 
 /// What the window and `keyport vendors` show of a vendor.
@@ -96,6 +97,7 @@ impl Keyport {
             settings,
             vault,
             http: http::Http::default(),
+            handed: Default::default(),
         }
     }
 
@@ -108,6 +110,7 @@ impl Keyport {
             settings,
             vault: Vault::memory(memory.clone()),
             http: http::Http::default(),
+            handed: Default::default(),
         };
         (kp, memory)
     }

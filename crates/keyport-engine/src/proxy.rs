@@ -211,7 +211,7 @@ impl Shared {
         let (kp, name, url) = (self.kp.clone(), self.name.clone(), target.to_string());
         let sent = tokio::spawn(async move {
             let _permit = permit;
-            kp.send_as(&name, &method, &url, &headers, body, false)
+            kp.send_as(&name, &method, &url, &headers, body, false, None)
                 .await
         })
         .await

@@ -110,6 +110,7 @@ fn request(a: &ApiArgs) -> Result<ApiRequest, Error> {
         headers,
         body,
         paginate: a.paginate,
+        header_set: None,
     })
 }
 
@@ -130,9 +131,26 @@ fn print(out: &mut impl Write, r: &ApiReply, include: bool, paginate: bool) -> s
 
 /// Runs `keyport api`; the exit code says how the vendor answered.
 pub async fn run(kp: &Keyport, a: &ApiArgs, out: &mut impl Write) -> Result<ExitCode, Error> {
-    let req = request(a)?;
-    if let Err(code) = crate::helper::ensure_fresh(kp, &a.name).await? {
-        return Ok(code);
+    let mut req = request(a)?;
+    // With an agent running, the header set comes from its memory (fresh, as `keyport
+    // token` gets it); otherwise the token is refreshed first in the helper.
+    match super::script::from_agent(kp, &a.name) {
+        Some(Ok(values)) => {
+            let set = values
+                .into_iter()
+                .filter_map(|v| Some((v.field.strip_prefix("header/")?.to_owned(), v.value)))
+                .collect();
+            req.header_set = Some(set);
+        }
+        Some(Err((code, message))) => {
+            eprintln!("keyport: {message}");
+            return Ok(ExitCode::from(code));
+        }
+        None => {
+            if let Err(code) = crate::helper::ensure_fresh(kp, &a.name).await? {
+                return Ok(code);
+            }
+        }
     }
     let pages = kp.api(&a.name, &req).await?;
     for p in &pages {

@@ -105,7 +105,7 @@ async fn gather(
 /// The values from a running agent (fresh, as `keyport token` gets them); `None` when
 /// none answers.
 #[cfg(unix)]
-fn from_agent(
+pub(super) fn from_agent(
     kp: &Keyport,
     name: &str,
 ) -> Option<Result<Vec<keyport_engine::ScriptValue>, (u8, String)>> {
@@ -117,7 +117,7 @@ fn from_agent(
 }
 
 #[cfg(not(unix))]
-fn from_agent(
+pub(super) fn from_agent(
     _kp: &Keyport,
     _name: &str,
 ) -> Option<Result<Vec<keyport_engine::ScriptValue>, (u8, String)>> {
@@ -197,13 +197,15 @@ pub async fn inject(
     let filled = kp.inject(&template).await?;
     match output {
         None => write(out.write_all(filled.expose_secret().as_bytes()))?,
-        Some(path) => write_private(path, filled.expose_secret().as_bytes())?,
+        Some(path) => write_private(path, filled.expose_secret().as_bytes(), true)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes `bytes` to `path` readable by its owner only: a new file beside it, renamed over.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+/// Writes `bytes` to `path` readable by its owner only: a new file beside it, renamed over
+/// (flushed to disk first when `durable`; a token file that lives as long as a command
+/// need not be).
+fn write_private(path: &Path, bytes: &[u8], durable: bool) -> Result<(), Error> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -223,7 +225,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
     let written = opts.open(&tmp).and_then(|mut f| {
         f.write_all(bytes)?;
-        f.sync_all()
+        if durable {
+            f.sync_all()?;
+        }
+        Ok(())
     });
     if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
         let _ = std::fs::remove_file(&tmp);
@@ -303,7 +308,7 @@ fn alive(_pid: i32) -> bool {
 
 /// Writes a token file whole (a new file renamed over the old): a reader never sees half.
 fn write_token(path: &Path, token: &SecretString) -> Result<(), Error> {
-    write_private(path, token.expose_secret().as_bytes())
+    write_private(path, token.expose_secret().as_bytes(), false)
 }
 
 /// Rewrites `name`'s token file before each expiry, until the child ends.
@@ -373,8 +378,11 @@ pub async fn exec(
     let mut keepers = Vec::new();
     for v in &all {
         let path = dir.file(v);
-        let token = kp.fresh_token(&v.name, 0).await?.map(|h| h.token);
-        if let Some(t) = &token {
+        let token = v
+            .values
+            .iter()
+            .find(|(k, _)| *k == format!("{}KEYPORT_TOKEN", v.prefix));
+        if let Some((_, t)) = token {
             write_token(&path, t)?;
         }
         for var in TOKEN_FILE_VARS {

@@ -199,6 +199,12 @@ impl Store {
         self.dir.join("connections.json")
     }
 
+    /// The file's modification time and length: changes with every write.
+    pub fn stamp(&self) -> Option<(std::time::SystemTime, u64)> {
+        let m = fs::metadata(self.path()).ok()?;
+        Some((m.modified().ok()?, m.len()))
+    }
+
     /// Creates the folder (0700) or checks the one there: a real folder, the user's own,
     /// reachable by no one else (its mode is put right when it is ours).
     pub fn ensure_dir(&self) -> Result<()> {

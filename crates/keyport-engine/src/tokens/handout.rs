@@ -33,14 +33,34 @@ impl Keyport {
         one_line(name, t)
     }
 
-    /// The vendor's full header set, with a fresh token.
+    /// The vendor's full header set, with a fresh token. A long-lived caller (the proxy,
+    /// the agent, the window) keeps it in memory while the metadata file is unchanged and
+    /// the token fresh, so a request costs no keychain read.
     pub async fn headers(&self, name: &str) -> Result<Vec<(String, SecretString)>> {
+        let stamp = self.store.stamp();
         let mut conn = self.store.get(name)?;
+        if fresh(&conn, DEFAULT_MIN_VALID) {
+            if let Some(h) = self.handed.get(name, stamp) {
+                return Ok(h);
+            }
+        }
+        let headers = self.read_headers(name, &mut conn).await?;
+        if fresh(&conn, DEFAULT_MIN_VALID) {
+            self.handed.put(name, stamp, &headers);
+        }
+        Ok(headers)
+    }
+
+    async fn read_headers(
+        &self,
+        name: &str,
+        conn: &mut crate::storage::metadata::Connection,
+    ) -> Result<Vec<(String, SecretString)>> {
         let mut secrets = self.vault.session().await?.secrets(name).await?;
-        if !fresh(&conn, DEFAULT_MIN_VALID) {
+        if !fresh(conn, DEFAULT_MIN_VALID) {
             let (token, current) = self.refresh_inner(name, DEFAULT_MIN_VALID, false).await?;
             secrets.access_token = Some(token);
-            conn = current;
+            *conn = current;
         }
         let vendor = vendors::find(&conn.vendor)?;
         let headers = vendor.headers(&conn, &secrets)?;
@@ -128,6 +148,33 @@ impl Keyport {
             .map(|(k, v)| (k, v.expose_secret().to_owned()))
             .collect();
         self.http.request(probe.method, &probe.url, &headers).await
+    }
+}
+
+/// Header sets handed out while the metadata file stays as it was (its modification time
+/// and length): any refresh, revoke or new token elsewhere changes it.
+#[derive(Default)]
+pub(crate) struct HeaderCache(
+    std::sync::Mutex<std::collections::HashMap<String, (FileStamp, Vec<(String, SecretString)>)>>,
+);
+
+pub(crate) type FileStamp = Option<(std::time::SystemTime, u64)>;
+
+impl HeaderCache {
+    fn get(&self, name: &str, stamp: FileStamp) -> Option<Vec<(String, SecretString)>> {
+        stamp?;
+        let m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(name)
+            .filter(|(s, _)| *s == stamp)
+            .map(|(_, h)| h.clone())
+    }
+
+    fn put(&self, name: &str, stamp: FileStamp, headers: &[(String, SecretString)]) {
+        if stamp.is_none() {
+            return;
+        }
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        m.insert(name.to_owned(), (stamp, headers.to_vec()));
     }
 }
 

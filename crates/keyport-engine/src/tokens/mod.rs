@@ -11,6 +11,7 @@ mod revoke;
 mod script;
 
 pub use edit::{Edit, Reconnect};
+pub(crate) use handout::HeaderCache;
 pub use handout::TestReport;
 pub use refresh::Handout;
 pub use request::{ApiReply, ApiRequest};

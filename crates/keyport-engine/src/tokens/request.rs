@@ -31,6 +31,9 @@ pub struct ApiRequest {
     pub body: Option<Vec<u8>>,
     /// Follow the vendor's next-page links (GET only).
     pub paginate: bool,
+    /// The header set when the caller has it already (from a running agent); `None`:
+    /// read it (refreshing first when the token is near expiry).
+    pub header_set: Option<Vec<(String, crate::SecretString)>>,
 }
 
 /// One answer (one page).
@@ -197,8 +200,12 @@ impl Keyport {
         extra: &[(String, String)],
         body: Option<Bytes>,
         strict: bool,
+        preset: Option<Vec<(String, crate::SecretString)>>,
     ) -> Result<reqwest::Response> {
-        let mut set = self.headers(name).await?;
+        let mut set = match preset {
+            Some(set) => set,
+            None => self.headers(name).await?,
+        };
         let mut retried = false;
         loop {
             let mut headers = Vec::with_capacity(extra.len() + set.len());
@@ -278,9 +285,18 @@ impl Keyport {
         };
         let body = req.body.clone().map(Bytes::from);
         let mut pages = Vec::new();
+        let mut preset = req.header_set.clone();
         loop {
             let resp = self
-                .send_as(name, &method, url.as_str(), &headers, body.clone(), true)
+                .send_as(
+                    name,
+                    &method,
+                    url.as_str(),
+                    &headers,
+                    body.clone(),
+                    true,
+                    preset.take(),
+                )
                 .await?;
             let reply = ApiReply {
                 url: strip_query(url.as_str()),
