@@ -70,6 +70,9 @@ pub enum Command {
         #[arg(long, default_value_t = keyport_engine::DEFAULT_MIN_VALID,
               value_parser = clap::value_parser!(i64).range(0..=keyport_engine::MAX_MIN_VALID))]
         min_valid: i64,
+        /// Machine-readable output: {"token", "expires_at", "warning"}.
+        #[arg(long)]
+        json: bool,
     },
     /// Print the vendor's full header set, one `Name: value` per line.
     Headers {

@@ -48,18 +48,26 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     if let (false, Some(("token", m))) = (asked_agent, matches.subcommand()) {
+        if m.get_flag("json") {
+            // The agent gives the token alone; the JSON also says when it expires.
+            return run(settings, &matches);
+        }
         let name = m.get_one::<String>("name").expect("required");
         let min_valid = *m.get_one::<i64>("min_valid").expect("defaulted");
         if let Some(code) = cmd::tokens::from_agent(&settings, name, min_valid) {
             return code;
         }
     }
+    run(settings, &matches)
+}
+
+fn run(settings: Settings, matches: &clap::ArgMatches) -> ExitCode {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("the async runtime starts");
     let kp = Arc::new(Keyport::new(settings));
-    match runtime.block_on(cmd::run(&kp, &matches)) {
+    match runtime.block_on(cmd::run(&kp, matches)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("keyport: {e}");

@@ -104,6 +104,20 @@ pub fn names(namespace: &str) -> Vec<String> {
     names
 }
 
+/// The labels (what the keychain's own window shows) of every item under `namespace`.
+pub fn labels(namespace: &str) -> Vec<String> {
+    let out = secret_tool(&["search", "--all", "service", namespace], "");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.lines()
+        .filter_map(|l| l.strip_prefix("label = "))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Deletes every item under `namespace`. Returns whether secret-tool succeeded.
 pub fn clear_all(namespace: &str) -> bool {
     secret_tool(&["clear", "service", namespace], "")

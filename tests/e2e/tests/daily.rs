@@ -271,6 +271,26 @@ fn edit_changes_what_it_is_told_and_nothing_else() {
         secret_before,
         "no secret touched"
     );
+    // The table's columns are as wide as their widest cell: a long name shifts nothing.
+    let long = "a-connection-name-well-over-twenty-characters";
+    ok(env
+        .keyport()
+        .args([
+            "add",
+            "o4",
+            "--name",
+            long,
+            "--base-url",
+            "https://o4.example.com",
+        ])
+        .args(["--test-path", "/api/a", "--no-test"])
+        .run_with("o4-token-0123456789\n"));
+    let table = ok(env.keyport().arg("list").run());
+    let lines: Vec<&str> = table.lines().filter(|l| !l.starts_with("  !")).collect();
+    let col = lines[0].find("VENDOR").expect("a VENDOR column");
+    for l in &lines[1..] {
+        assert_eq!(l.get(col..col + 2), Some("o4"), "aligned: {table}");
+    }
     // An empty value clears; a plain-HTTP base URL to another computer is refused.
     ok(env.keyport().args(["edit", "shop", "--note", ""]).run());
     assert!(meta_entry(&env, "shop").get("note").is_none());
@@ -533,6 +553,11 @@ fn token_on_a_failing_connection_warns_and_exits_with_its_code() {
         assert!(err(&o).contains("needs reconnect"), "{}", err(&o));
     };
     check(w.env.keyport().args(["token", "erp"]).run());
+    let o = w.env.keyport().args(["token", "erp", "--json"]).run();
+    assert_eq!(o.status.code(), Some(10));
+    let j: Value = serde_json::from_str(&out(&o)).expect("json");
+    assert_eq!(j["token"], token.as_str());
+    assert!(j["expires_at"].as_i64().is_some() && j["warning"].as_str().is_some(), "{j}");
     let _agent = Agent::start(&w.env);
     check(w.env.keyport().args(["token", "erp"]).run());
     check(w.env.keyport().args(["token", "erp"]).run());

@@ -27,7 +27,11 @@ pub async fn run(kp: &Arc<Keyport>, matches: &ArgMatches) -> Result<ExitCode, Er
     let cli =
         args::Cli::from_arg_matches(matches).map_err(|e| Error::InvalidInput(e.to_string()))?;
     match cli.command {
-        Command::Token { name, min_valid } => tokens::token(kp, &name, min_valid, &mut out).await,
+        Command::Token {
+            name,
+            min_valid,
+            json,
+        } => tokens::token(kp, &name, min_valid, json, &mut out).await,
         Command::RefreshHelper {
             name,
             min_valid,

@@ -51,21 +51,46 @@ pub async fn token(
     kp: &Keyport,
     name: &str,
     min_valid: i64,
+    as_json: bool,
     out: &mut impl Write,
 ) -> Result<ExitCode, Error> {
-    if let Some(h) = kp.fresh_token(name, min_valid).await? {
-        return Ok(hand_out(out, h.token.expose_secret(), h.warning.as_deref()));
+    let handed = match kp.fresh_token(name, min_valid).await? {
+        Some(h) => h,
+        None => {
+            if let Err(code) = refresh_in_helper(name, min_valid, false).await? {
+                return Ok(code);
+            }
+            // The helper's token, even when the vendor gives tokens shorter than
+            // `min_valid`: asking again would refresh a second time.
+            match kp.fresh_token(name, 0).await? {
+                Some(h) => h,
+                None => keyport_engine::Handout {
+                    token: kp.token(name, min_valid).await?,
+                    warning: None,
+                },
+            }
+        }
+    };
+    if as_json {
+        let v = kp.view(name).await?;
+        json(
+            out,
+            &serde_json::json!({
+                "token": handed.token.expose_secret(),
+                "expires_at": v.expires_at,
+                "warning": handed.warning,
+            }),
+        )?;
+        return Ok(match handed.warning {
+            Some(_) => ExitCode::from(EXIT_FAILING),
+            None => ExitCode::SUCCESS,
+        });
     }
-    if let Err(code) = refresh_in_helper(name, min_valid, false).await? {
-        return Ok(code);
-    }
-    // The helper's token, even when the vendor gives tokens shorter than `min_valid`:
-    // asking again would refresh a second time.
-    if let Some(h) = kp.fresh_token(name, 0).await? {
-        return Ok(hand_out(out, h.token.expose_secret(), h.warning.as_deref()));
-    }
-    let t = kp.token(name, min_valid).await?;
-    Ok(hand_out(out, t.expose_secret(), None))
+    Ok(hand_out(
+        out,
+        handed.token.expose_secret(),
+        handed.warning.as_deref(),
+    ))
 }
 
 pub async fn refresh_helper(
