@@ -78,23 +78,14 @@ hyperfine -N --warmup 20 --runs "$runs" --export-csv "$work/scripts.csv" \
   -n curl "curl -sS -o /dev/null -X POST -H @$work/headers $url" \
   -n proxy "curl -sS -o /dev/null -X POST ${purl}authenticate/ping" >/dev/null
 
-table() {
-  awk -F, -v keys="$1" -v labels="$2" '
-    NR > 1 { mean[$1] = $2; sd[$1] = $3; min[$1] = $7 }
-    END {
-      n = split(keys, k, " "); split(labels, l, "|")
-      print "| command | mean | min | relative |"; print "|---|---:|---:|---:|"
-      for (i = 1; i <= n; i++)
-        printf "| %s | %.2f ms ± %.2f | %.2f ms | %.2f |\n", l[i], mean[k[i]] * 1000,
-          sd[k[i]] * 1000, min[k[i]] * 1000, mean[k[i]] / mean[k[1]]
-    }' "$work/scripts.csv"
-}
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
 echo "## exec with the agent running (one hyperfine run, $runs runs each)"
-table "exec sh-token true" \
+table "$work/scripts.csv" "exec sh-token true" \
   "\`keyport exec bench -- true\`|\`sh -c 'T=\$(keyport token bench); exec true'\`|\`/bin/true\`"
 echo
 echo "## a request: keyport api vs curl with the headers from a file (same run)"
-table "api curl" "\`keyport api bench /authenticate/ping -X POST\`|\`curl -X POST -H @headers URL\`"
+table "$work/scripts.csv" "api curl" "\`keyport api bench /authenticate/ping -X POST\`|\`curl -X POST -H @headers URL\`"
 echo
 echo "## through keyport proxy vs straight to the vendor (same run)"
-table "proxy curl" "\`curl -X POST http://127.0.0.1:P/KEY/authenticate/ping\`|\`curl -X POST -H @headers URL\`"
+table "$work/scripts.csv" "proxy curl" "\`curl -X POST http://127.0.0.1:P/KEY/authenticate/ping\`|\`curl -X POST -H @headers URL\`"

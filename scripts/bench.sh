@@ -129,28 +129,18 @@ hyperfine -N --warmup 20 --runs "$runs" --export-csv "$work/token.csv" \
   -n oidc-version "env oidc-token --version" \
   -n true "env /bin/true" >/dev/null
 
-# A markdown table of some of the run's commands; relative to the first one.
-table() {
-  awk -F, -v keys="$1" -v labels="$2" '
-    NR > 1 { mean[$1] = $2; sd[$1] = $3; min[$1] = $7 }
-    END {
-      n = split(keys, k, " "); split(labels, l, "|")
-      print "| command | mean | min | relative |"; print "|---|---:|---:|---:|"
-      for (i = 1; i <= n; i++)
-        printf "| %s | %.2f ms ± %.2f | %.2f ms | %.2f |\n", l[i], mean[k[i]] * 1000,
-          sd[k[i]] * 1000, min[k[i]] * 1000, mean[k[i]] / mean[k[1]]
-    }' "$work/token.csv"
-}
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
 echo "## token from memory: keyport's agent vs oidc-agent (one hyperfine run, $runs runs each)"
-table "agent oidc" \
+table "$work/token.csv" "agent oidc" \
   "\`env keyport token bench\` (agent running)|\`env oidc-token bench\` (oidc-agent running)"
 echo
 echo "## token from the keychain: keyport vs secret-tool (same run)"
-table "keychain floor" \
+table "$work/token.csv" "keychain floor" \
   "\`env keyport token bench\` (no agent: keychain read)|\`env secret-tool lookup …\` (the keychain floor)"
 echo
 echo "## process start-up (same run)"
-table "version oidc-version true" \
+table "$work/token.csv" "version oidc-version true" \
   "\`env keyport --version\`|\`env oidc-token --version\`|\`env /bin/true\`"
 
 for pid in "$agent" "$OIDCD_PID" "$mock"; do kill "$pid" 2>/dev/null || true; done

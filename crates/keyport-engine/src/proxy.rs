@@ -211,8 +211,13 @@ impl Shared {
         let (kp, name, url) = (self.kp.clone(), self.name.clone(), target.to_string());
         let sent = tokio::spawn(async move {
             let _permit = permit;
-            kp.send_as(&name, &method, &url, &headers, body, false, None)
-                .await
+            let out = crate::tokens::Outgoing {
+                method: &method,
+                url: &url,
+                extra: &headers,
+                body,
+            };
+            kp.send_as(&name, out, false, None).await
         })
         .await
         .unwrap_or_else(|e| Err(Error::Unsupported(format!("The request stopped ({e})."))));

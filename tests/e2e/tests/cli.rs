@@ -126,6 +126,39 @@ pub(crate) fn advanced_client(mock: &MockServer, port: u16) {
     );
 }
 
+/// `keyport connect oidc` as the public client `cli-app` (PKCE, an ephemeral port) of the
+/// mock's OpenID provider, registered first.
+pub(crate) fn connect_oidc_public(
+    env: &TestEnv,
+    mock: &MockServer,
+    name: &str,
+    scopes: &str,
+    extra: &[&str],
+) -> Child {
+    control(
+        mock,
+        "/_mock/clients",
+        json!({"vendor": "oidc", "client_id": "cli-app", "client_secret": null, "redirect_uris": ["http://127.0.0.1/callback"]}),
+    );
+    env.keyport()
+        .args(["connect", "oidc", "--name", name])
+        .args(["--issuer", &format!("{}/oidc", mock.base_url())])
+        .args([
+            "--client-id",
+            "cli-app",
+            "--client-auth",
+            "none",
+            "--scopes",
+            scopes,
+        ])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn keyport connect oidc")
+}
+
 /// Approves the consent page the CLI opened and returns the finished CLI's output.
 pub(crate) fn approve(env: &TestEnv, chromium: &Chromium, child: Child) -> Output {
     let url = env.wait_for_browser_url(Duration::from_secs(20));
@@ -151,7 +184,19 @@ pub(crate) struct World {
 
 /// A [`world`] with a MYOB Advanced connection `name` made through the real browser.
 pub(crate) fn advanced_world(label: &str, name: &str) -> World {
+    advanced_world_with(label, name, None)
+}
+
+/// [`advanced_world`] with the mock configured first (`POST /_mock/config`).
+pub(crate) fn advanced_world_with(
+    label: &str,
+    name: &str,
+    config: Option<serde_json::Value>,
+) -> World {
     let w = world(label);
+    if let Some(c) = config {
+        control(&w.mock, "/_mock/config", c);
+    }
     advanced_client(&w.mock, w.port);
     ok(approve(
         &w.env,
@@ -519,35 +564,14 @@ fn oidc_public_client_with_pkce_on_an_ephemeral_port() {
         chromium,
         ..
     } = world("oidc");
-    control(
+    let test_url = format!("{}/oidc/userinfo", mock.base_url());
+    let child = connect_oidc_public(
+        &env,
         &mock,
-        "/_mock/clients",
-        json!({"vendor": "oidc", "client_id": "cli-app", "client_secret": null, "redirect_uris": ["http://127.0.0.1/callback"]}),
+        "idp",
+        "openid offline_access",
+        &["--test-url", &test_url],
     );
-    let child = env
-        .keyport()
-        .args([
-            "connect",
-            "oidc",
-            "--name",
-            "idp",
-            "--issuer",
-            &format!("{}/oidc", mock.base_url()),
-        ])
-        .args([
-            "--client-id",
-            "cli-app",
-            "--client-auth",
-            "none",
-            "--scopes",
-            "openid offline_access",
-        ])
-        .args(["--test-url", &format!("{}/oidc/userinfo", mock.base_url())])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
     ok(approve(&env, &chromium, child));
     let consent = &env.browser_urls()[0];
     assert!(consent.contains("code_challenge_method=S256"), "{consent}");

@@ -5,11 +5,11 @@
 //! connect countdown off a terminal.
 
 use crate::cli::{
-    advanced_client, advanced_world, approve, connect_advanced, connect_myob, myob_client, world,
-    World,
+    advanced_client, advanced_world, advanced_world_with, approve, connect_advanced, connect_myob,
+    connect_oidc_public, myob_client, world, World,
 };
 use crate::manual::issue;
-use crate::util::{control, err, fails_with, metadata, num, ok, out, stats, stored, Run};
+use crate::util::{control, err, fails_with, metadata, num, ok, on_a_pty, out, stats, stored, Run};
 use keyport_e2e::{wait_until, TestEnv};
 use keyport_mock::{BUSINESS_ID, BUSINESS_NAME};
 use serde_json::{json, Value};
@@ -113,34 +113,7 @@ fn show_and_list_carry_each_vendors_account_context_and_reconnect_asks_for_no_se
     );
 
     // Any OpenID provider: issuer, the ID token's sub and email, the granted scopes.
-    control(
-        &mock,
-        "/_mock/clients",
-        json!({"vendor": "oidc", "client_id": "cli-app", "client_secret": null, "redirect_uris": ["http://127.0.0.1/callback"]}),
-    );
-    let child = env
-        .keyport()
-        .args([
-            "connect",
-            "oidc",
-            "--name",
-            "idp",
-            "--issuer",
-            &format!("{}/oidc", mock.base_url()),
-        ])
-        .args([
-            "--client-id",
-            "cli-app",
-            "--client-auth",
-            "none",
-            "--scopes",
-            "openid email offline_access",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let child = connect_oidc_public(&env, &mock, "idp", "openid email offline_access", &[]);
     ok(approve(&env, &chromium, child));
     let v = show(&env, "idp");
     assert_eq!(
@@ -390,15 +363,12 @@ impl Drop for Agent {
 
 #[test]
 fn the_agent_refreshes_before_expiry_with_no_caller() {
-    let w = world("agent-refresh");
     // Tokens that live two minutes: inside the background refresh's five-minute margin.
-    control(&w.mock, "/_mock/config", json!({"access_ttl_secs": 120}));
-    advanced_client(&w.mock, w.port);
-    ok(approve(
-        &w.env,
-        &w.chromium,
-        connect_advanced(&w.env, &w.mock, "erp", w.port, &[]),
-    ));
+    let w = advanced_world_with(
+        "agent-refresh",
+        "erp",
+        Some(json!({"access_ttl_secs": 120})),
+    );
     let first = stored(&w.env, "erp").unwrap()["access_token"].clone();
     assert_eq!(num(&stats(&w.mock), "refreshes"), 0);
     let _agent = Agent::start(&w.env);
@@ -417,18 +387,8 @@ fn the_agent_refreshes_before_expiry_with_no_caller() {
 
 #[test]
 fn a_jwt_access_token_without_expires_in_is_refreshed_before_its_exp() {
-    let w = world("jwt");
-    control(
-        &w.mock,
-        "/_mock/config",
-        json!({"jwt_access_tokens": true, "access_ttl_secs": 90}),
-    );
-    advanced_client(&w.mock, w.port);
-    ok(approve(
-        &w.env,
-        &w.chromium,
-        connect_advanced(&w.env, &w.mock, "erp", w.port, &[]),
-    ));
+    let config = json!({"jwt_access_tokens": true, "access_ttl_secs": 90});
+    let w = advanced_world_with("jwt", "erp", Some(config));
     let v = show(&w.env, "erp");
     let left = v["expires_at"]
         .as_i64()
@@ -474,20 +434,9 @@ fn completions_generate_for_bash_zsh_and_fish() {
     }
 }
 
-/// Runs `keyport ARGS` on a pseudo-terminal (util-linux `script`), answering `answer`.
+/// Runs `keyport ARGS` on a pseudo-terminal, answering `answer`.
 fn on_a_terminal(env: &TestEnv, args: &str, answer: &str) -> std::process::Output {
-    let c = env.keyport();
-    let program = c.get_program().to_string_lossy().into_owned();
-    // The environment of `env.keyport()`, around the `script` that runs it on a pty.
-    let mut cmd = Command::new("script");
-    for (k, v) in c.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    cmd.args(["-qec", &format!("'{program}' {args}"), "/dev/null"]);
-    cmd.run_with(answer)
+    on_a_pty(env, args).run_with(answer)
 }
 
 #[test]
@@ -557,7 +506,10 @@ fn token_on_a_failing_connection_warns_and_exits_with_its_code() {
     assert_eq!(o.status.code(), Some(10));
     let j: Value = serde_json::from_str(&out(&o)).expect("json");
     assert_eq!(j["token"], token.as_str());
-    assert!(j["expires_at"].as_i64().is_some() && j["warning"].as_str().is_some(), "{j}");
+    assert!(
+        j["expires_at"].as_i64().is_some() && j["warning"].as_str().is_some(),
+        "{j}"
+    );
     let _agent = Agent::start(&w.env);
     check(w.env.keyport().args(["token", "erp"]).run());
     check(w.env.keyport().args(["token", "erp"]).run());

@@ -2,10 +2,8 @@
 //! `exec` (values in the child's environment, its exit code, a token file kept fresh
 //! through expiries and gone afterwards, signals passed on once), `env`, `inject`, `read`.
 
-use crate::cli::{
-    advanced_client, approve, connect_advanced, connect_myob, myob_client, world, World,
-};
-use crate::util::{control, err, fails_with, num, ok, out, stats, stored, Run};
+use crate::cli::{advanced_world_with, approve, connect_myob, myob_client, world, World};
+use crate::util::{err, fails_with, num, ok, on_a_pty, out, stats, stored, Run};
 use keyport_e2e::{wait_until, TestEnv};
 use keyport_mock::BUSINESS_ID;
 use serde_json::{json, Value};
@@ -174,14 +172,7 @@ fn exec_env_inject_and_read_hand_the_account_values_to_scripts() {
 
 #[test]
 fn a_child_running_through_three_expiries_always_reads_a_valid_token_from_the_file() {
-    let w = world("keep-fresh");
-    control(&w.mock, "/_mock/config", json!({"access_ttl_secs": 4}));
-    advanced_client(&w.mock, w.port);
-    ok(approve(
-        &w.env,
-        &w.chromium,
-        connect_advanced(&w.env, &w.mock, "erp", w.port, &[]),
-    ));
+    let w = advanced_world_with("keep-fresh", "erp", Some(json!({"access_ttl_secs": 4})));
     // Every second for 14 s (three and a half lifetimes): the token in the file, used.
     let script = r#"for i in $(seq 14); do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$KEYPORT_TOKEN_FILE")" "$KEYPORT_BASE_URL/entity")
@@ -299,17 +290,7 @@ fn signals_reach_the_child_once() {
 
     // Ctrl-C on a terminal: the terminal signals the child itself; Keyport adds nothing.
     let marks = dir.join("INT.log");
-    let c = env.keyport();
-    let program = c.get_program().to_string_lossy().into_owned();
-    let mut cmd = Command::new("script");
-    for (k, v) in c.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
-    let inner = format!("'{program}' exec o4 -- sh -c \"$KP_SCRIPT\"");
-    let mut s = cmd
-        .args(["-qec", &inner, "/dev/null"])
+    let mut s = on_a_pty(&env, "exec o4 -- sh -c \"$KP_SCRIPT\"")
         .env("KP_SCRIPT", trapping(&marks))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -79,6 +79,22 @@ impl Run for Command {
     }
 }
 
+/// `keyport ARGS` (shell words) on a pseudo-terminal: util-linux `script` in
+/// `env.keyport()`'s environment; its output is the terminal's (stdout and stderr).
+pub fn on_a_pty(env: &TestEnv, args: &str) -> Command {
+    let k = env.keyport();
+    let program = k.get_program().to_string_lossy().into_owned();
+    let mut cmd = Command::new("script");
+    for (name, value) in k.get_envs() {
+        match value {
+            Some(v) => cmd.env(name, v),
+            None => cmd.env_remove(name),
+        };
+    }
+    cmd.args(["-qec", &format!("'{program}' {args}"), "/dev/null"]);
+    cmd
+}
+
 pub fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -63,7 +63,7 @@ impl Keyport {
             *conn = current;
         }
         let vendor = vendors::find(&conn.vendor)?;
-        let headers = vendor.headers(&conn, &secrets)?;
+        let headers = vendor.headers(conn, &secrets)?;
         for h in &headers {
             let what = format!("the {} header of '{name}'", h.name);
             crate::safe_value(&what, h.value.expose_secret())?;
@@ -155,7 +155,7 @@ impl Keyport {
 /// and length): any refresh, revoke or new token elsewhere changes it.
 #[derive(Default)]
 pub(crate) struct HeaderCache(
-    std::sync::Mutex<std::collections::HashMap<String, (FileStamp, Vec<(String, SecretString)>)>>,
+    std::sync::Mutex<std::collections::HashMap<String, (FileStamp, super::HeaderSet)>>,
 );
 
 pub(crate) type FileStamp = Option<(std::time::SystemTime, u64)>;

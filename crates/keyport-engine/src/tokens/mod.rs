@@ -15,6 +15,7 @@ pub(crate) use handout::HeaderCache;
 pub use handout::TestReport;
 pub use refresh::Handout;
 pub use request::{ApiReply, ApiRequest};
+pub(crate) use request::{HeaderSet, Outgoing};
 pub use revoke::{Retired, RevokeReport};
 pub use script::{dotenv_line, parse_reference, ScriptValue, REFERENCE_SCHEME};
 

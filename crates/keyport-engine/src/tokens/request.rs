@@ -33,7 +33,7 @@ pub struct ApiRequest {
     pub paginate: bool,
     /// The header set when the caller has it already (from a running agent); `None`:
     /// read it (refreshing first when the token is near expiry).
-    pub header_set: Option<Vec<(String, crate::SecretString)>>,
+    pub header_set: Option<HeaderSet>,
 }
 
 /// One answer (one page).
@@ -183,6 +183,17 @@ pub(crate) fn check_header(name: &str, value: &str) -> Result<()> {
 }
 
 /// Whether a header name is in the vendor's header set.
+/// A header set: names and values, which may be secret.
+pub(crate) type HeaderSet = Vec<(String, crate::SecretString)>;
+
+/// A request on its way to the connection's API, before its header set is added.
+pub(crate) struct Outgoing<'a> {
+    pub method: &'a str,
+    pub url: &'a str,
+    pub extra: &'a [(String, String)],
+    pub body: Option<Bytes>,
+}
+
 fn is_vendor_header(set: &[(String, crate::SecretString)], name: &str) -> bool {
     set.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
 }
@@ -191,17 +202,20 @@ impl Keyport {
     /// Sends a request to the connection's API with the vendor's header set; on HTTP 401
     /// for an OAuth connection, refreshes once (unless another caller just did) and sends
     /// it again with the new set. `extra` headers named in the vendor's set are refused
-    /// (`strict`) or dropped.
+    /// (`strict`) or dropped; `preset` is the header set when the caller has it.
     pub(crate) async fn send_as(
         &self,
         name: &str,
-        method: &str,
-        url: &str,
-        extra: &[(String, String)],
-        body: Option<Bytes>,
+        out: Outgoing<'_>,
         strict: bool,
-        preset: Option<Vec<(String, crate::SecretString)>>,
+        preset: Option<HeaderSet>,
     ) -> Result<reqwest::Response> {
+        let Outgoing {
+            method,
+            url,
+            extra,
+            body,
+        } = out;
         let mut set = match preset {
             Some(set) => set,
             None => self.headers(name).await?,
@@ -290,10 +304,12 @@ impl Keyport {
             let resp = self
                 .send_as(
                     name,
-                    &method,
-                    url.as_str(),
-                    &headers,
-                    body.clone(),
+                    Outgoing {
+                        method: &method,
+                        url: url.as_str(),
+                        extra: &headers,
+                        body: body.clone(),
+                    },
                     true,
                     preset.take(),
                 )
