@@ -6,6 +6,7 @@ use crate::clipboard::Copied;
 use crate::connect::Started;
 use crate::error::{CmdResult, CommandError};
 use crate::AppState;
+use keyport_engine::activity::EventKind;
 use keyport_engine::{
     masked, secret, Connected, ConnectionView, Edit, ExposeSecret, Field, Form, Keyport, Reconnect,
     Registration, RevokeReport, SecretString, TestReport, VendorInfo,
@@ -128,6 +129,9 @@ pub async fn copy_token(
         .token(&name, keyport_engine::DEFAULT_MIN_VALID)
         .await?;
     let preview = masked(&token);
+    state
+        .keyport()?
+        .record(&name, EventKind::TokenCopied, true, None);
     state.clip.copy(&app, "token", token, preview)
 }
 
@@ -151,6 +155,9 @@ pub async fn copy_headers(
         text.push('\n');
     }
     let text: SecretString = secret(text);
+    state
+        .keyport()?
+        .record(&name, EventKind::TokenCopied, true, Some("headers".into()));
     state.clip.copy(&app, "headers", text, preview)
 }
 
@@ -178,6 +185,9 @@ pub async fn copy_env(
     name: String,
 ) -> CmdResult<Copied> {
     let text = state.keyport()?.dotenv(&name).await?;
+    state
+        .keyport()?
+        .record(&name, EventKind::TokenCopied, true, Some(".env".into()));
     state.clip.copy(&app, "env", text, ".env file".into())
 }
 

@@ -58,6 +58,10 @@ fn main() {
     keyport_engine::non_dumpable();
     // Read once, here; the engine itself reads no environment.
     let keyport = Settings::from_vars(|k| std::env::var_os(k))
+        .map(|settings| Settings {
+            source: keyport_engine::activity::Source::Window,
+            ..settings
+        })
         .map(|settings| Arc::new(Keyport::new(settings)))
         .ok_or_else(|| {
             CommandError::new(

@@ -231,6 +231,15 @@ pub enum Command {
         /// keyport://NAME/FIELD, e.g. keyport://acme/business_id.
         reference: String,
     },
+    /// Show what happened to a connection: connected, refreshed, tested, copied, edited,
+    /// revoked — when, whether it worked, and from where (window, command line, agent).
+    Log {
+        /// The connection's name.
+        name: String,
+        /// Machine-readable output: the events, oldest first.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the vendors Keyport knows.
     Vendors {
         /// Machine-readable output: each vendor with its fields.

@@ -43,10 +43,13 @@ fn main() -> ExitCode {
         }
     }
     let matches = args::command().get_matches();
-    let settings = match settings() {
+    let mut settings = match settings() {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Some(("agent", _)) = matches.subcommand() {
+        settings.source = keyport_engine::activity::Source::Agent;
+    }
     if let (false, Some(("token", m))) = (asked_agent, matches.subcommand()) {
         if m.get_flag("json") {
             // The agent gives the token alone; the JSON also says when it expires.

@@ -1,7 +1,7 @@
 //! What the commands print: JSON for scripts, a table sized to its content, and the
 //! labelled lines of `keyport show`. No secret passes through here.
 
-use keyport_engine::{time, ConnectionView, Error, Status};
+use keyport_engine::{time, ConnectionView, Error};
 use std::io::Write;
 
 pub fn write(r: std::io::Result<()>) -> Result<(), Error> {
@@ -14,8 +14,9 @@ pub fn json(out: &mut impl Write, v: &impl serde::Serialize) -> Result<(), Error
     write(writeln!(out, "{s}"))
 }
 
-fn status_word(s: Status) -> String {
-    serde_json::to_value(s)
+/// A unit enum's JSON name as words: `needs_reconnect` → `needs reconnect`.
+pub fn word(v: impl serde::Serialize) -> String {
+    serde_json::to_value(v)
         .ok()
         .and_then(|s| s.as_str().map(|s| s.replace('_', " ")))
         .unwrap_or_default()
@@ -36,7 +37,7 @@ pub fn table(out: &mut impl Write, list: &[ConnectionView]) -> std::io::Result<(
                 row.push(v.client.clone().unwrap_or_else(|| "-".into()));
             }
             row.push(v.vendor.clone());
-            row.push(status_word(v.status));
+            row.push(word(v.status));
             row.push(match v.expires_at {
                 Some(e) => time::human_span(e - now),
                 None => "-".into(),

@@ -13,6 +13,7 @@
 //! tokens, API requests), `storage/` (metadata, keychain, locks), `syntax` (what a value
 //! may contain), `status`, `agent`, `proxy` (a loopback proxy to one connection's API).
 
+pub mod activity;
 #[cfg(unix)]
 pub mod agent;
 mod connect;

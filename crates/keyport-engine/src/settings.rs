@@ -19,6 +19,8 @@ pub struct Settings {
     /// A browser command for consent pages (`$BROWSER`: a `:`-separated list, `%s` for the
     /// URL); `None` opens the desktop's default browser.
     pub browser: Option<String>,
+    /// Who this process is, for the activity log (the window, the command line, the agent).
+    pub source: crate::activity::Source,
 }
 
 impl Settings {
@@ -45,6 +47,7 @@ impl Settings {
                 .map(Duration::from_secs)
                 .unwrap_or(Self::DEFAULT_KEYCHAIN_TIMEOUT),
             browser: set("BROWSER").and_then(|s| s.into_string().ok()),
+            source: Default::default(),
         })
     }
 }

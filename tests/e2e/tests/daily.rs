@@ -383,6 +383,26 @@ fn the_agent_refreshes_before_expiry_with_no_caller() {
         .unwrap()["access_token"]
         != first));
     assert!(show(&w.env, "erp")["last_refresh"].as_i64().is_some());
+    // The activity log says who did it: connected from the command line, refreshed by the agent.
+    let log: Vec<Value> =
+        serde_json::from_str(&ok(w.env.keyport().args(["log", "erp", "--json"]).run())).unwrap();
+    assert_eq!(
+        (log[0]["what"].as_str(), log[0]["from"].as_str()),
+        (Some("connected"), Some("cli"))
+    );
+    assert!(
+        log.iter()
+            .any(|e| e["what"] == "refreshed" && e["ok"] == true && e["from"] == "agent"),
+        "{log:?}"
+    );
+    let text = ok(w.env.keyport().args(["log", "erp"]).run());
+    assert!(
+        text.contains("refreshed") && text.contains("agent"),
+        "{text}"
+    );
+    for secret in [first.as_str().unwrap(), "adv-secret"] {
+        assert!(!text.contains(secret), "no secret in the log");
+    }
 }
 
 #[test]
@@ -495,6 +515,12 @@ fn token_on_a_failing_connection_warns_and_exits_with_its_code() {
         &w.env.keyport().args(["refresh", "erp"]).run(),
         5,
         "needs to be connected again",
+    );
+    let log = ok(w.env.keyport().args(["log", "erp"]).run());
+    assert!(
+        log.lines()
+            .any(|l| l.contains("refreshed") && l.contains("FAILED") && l.contains("chain ended")),
+        "{log}"
     );
     let check = |o: std::process::Output| {
         assert_eq!(o.status.code(), Some(10), "{}", err(&o));

@@ -129,6 +129,36 @@ pub async fn set_token(
     Ok(ExitCode::SUCCESS)
 }
 
+pub async fn log(
+    kp: &Keyport,
+    name: &str,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode, Error> {
+    let events = kp.activity(name).await?;
+    if as_json {
+        return json(out, &events).map(|()| ExitCode::SUCCESS);
+    }
+    if events.is_empty() {
+        write(writeln!(out, "Nothing has happened to '{name}' yet."))?;
+    }
+    for e in &events {
+        let (what, from) = (out::word(e.what), out::word(e.from));
+        let outcome = if e.ok { "ok" } else { "FAILED" };
+        let detail = e
+            .detail
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        write(writeln!(
+            out,
+            "{}  {what:<14} {outcome:<6} {from:<6}{detail}",
+            keyport_engine::time::format_utc(e.at)
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn vendors(as_json: bool, out: &mut impl Write) -> Result<ExitCode, Error> {
     let all = Keyport::vendors();
     if as_json {

@@ -370,6 +370,12 @@ impl Keyport {
         let _ = self
             .remember_registration(p.registration, remembered_secret.as_ref())
             .await;
+        let what = if old.is_some() {
+            crate::activity::EventKind::Reconnected
+        } else {
+            crate::activity::EventKind::Connected
+        };
+        self.record(&view.name, what, true, None);
         let replaced = match old {
             Some((old, old_secrets)) => self.retire(&old, &old_secrets, &secrets).await,
             None => None,

@@ -43,6 +43,7 @@ pub(crate) fn world() -> World {
         keychain_service: "test".into(),
         keychain_timeout: Duration::from_secs(5),
         browser: None,
+        source: Default::default(),
     };
     let (kp, vault) = Keyport::in_memory(settings);
     World {

@@ -42,7 +42,10 @@ impl Keyport {
         }
         // An admin-issued token is ended in the vendor's admin screen, where ending the old
         // one may also end the new: the replaced one is only deleted here.
-        Ok(self.store_new(conn, &req.secrets, req.replace).await?.0)
+        let view = self.store_new(conn, &req.secrets, req.replace).await?.0;
+        let detail = view.unverified.as_ref().map(|w| format!("not tried: {w}"));
+        self.record(&view.name, crate::activity::EventKind::Added, true, detail);
+        Ok(view)
     }
 
     /// The vendor's cheap read with credentials not yet stored. `Err` when the vendor
@@ -135,6 +138,7 @@ impl Keyport {
                 c.expires_at = expires_at;
             }
         })?;
+        self.record(name, crate::activity::EventKind::TokenReplaced, true, None);
         Ok(ConnectionView::of(&c))
     }
 

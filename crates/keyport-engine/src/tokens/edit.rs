@@ -69,6 +69,17 @@ impl Keyport {
             Some(None) => Some(None),
             None => None,
         };
+        let changed: Vec<&str> = [
+            ("note", &edit.note),
+            ("client", &edit.client),
+            ("base URL", &edit.base_url),
+            ("test path", &edit.test_path),
+            ("expiry", &edit.expires),
+        ]
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| *k)
+        .collect();
         let c = self.store.update_connection(name, |c| {
             if let Some(v) = cleared(&edit.note) {
                 c.note = v;
@@ -87,6 +98,8 @@ impl Keyport {
                 c.notified.clear();
             }
         })?;
+        let detail = Some(changed.join(", "));
+        self.record(name, crate::activity::EventKind::Edited, true, detail);
         Ok(ConnectionView::of(&c))
     }
 

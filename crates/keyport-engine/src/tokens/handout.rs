@@ -122,6 +122,13 @@ impl Keyport {
             self.store
                 .update_connection(name, |c| c.unverified = None)?;
         }
+        let status = format!("HTTP {}", reply.status);
+        self.record(
+            name,
+            crate::activity::EventKind::Tested,
+            reply.is_success(),
+            Some(status),
+        );
         let label = vendor.label();
         let summary = match reply.status {
             s if (200..300).contains(&s) => format!("{label} accepted the credentials (HTTP {s})."),

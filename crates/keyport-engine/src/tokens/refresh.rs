@@ -5,6 +5,7 @@
 //! token reaches the keychain before the new access token is handed out.
 
 use super::fresh;
+use crate::activity::EventKind;
 use crate::oauth::{self, Client, Op, TokenResponse};
 use crate::secret::{ExposeSecret, SecretString};
 use crate::storage::keychain::{self, Secrets, Session};
@@ -211,6 +212,7 @@ impl Keyport {
             Ok(tokens) => tokens,
             Err(Failure::Rejected(reason)) => {
                 let reason = format!("{label} refused the refresh token ({reason})");
+                self.record(name, EventKind::Refreshed, false, Some(reason.clone()));
                 let _ = self.store.update_connection(name, |c| {
                     c.health = Health::NeedsReconnect {
                         reason: reason.clone(),
@@ -225,6 +227,7 @@ impl Keyport {
             }
             Err(Failure::Other(e)) => {
                 let reason = e.to_string();
+                self.record(name, EventKind::Refreshed, false, Some(reason.clone()));
                 let _ = self.store.update_connection(name, |c| {
                     c.health = Health::RefreshFailed { reason, at: t }
                 });
@@ -238,6 +241,7 @@ impl Keyport {
             c.last_refresh = Some(t);
             c.health = Health::Ok;
         })?;
+        self.record(name, EventKind::Refreshed, true, None);
         Ok((tokens.access_token, conn))
     }
 

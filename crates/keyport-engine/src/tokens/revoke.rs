@@ -59,6 +59,8 @@ impl Keyport {
             Ok(())
         })?;
         steps.push("Deleted the tokens from the keychain and the connection from Keyport.".into());
+        let detail = forced.then(|| "removed here only: the vendor step failed".to_owned());
+        self.record(name, crate::activity::EventKind::Revoked, true, detail);
         Ok(RevokeReport {
             vendor_steps: steps,
             manual_steps: vendor.revoke_steps(),
