@@ -364,7 +364,7 @@ pub(crate) fn parse(line: &str) -> Option<(&str, i64)> {
         (Some("token"), Some(name), Some(min), None)
             if (0..=crate::MAX_MIN_VALID).contains(&min) =>
         {
-            crate::storage::metadata::validate_name(name).ok()?;
+            crate::model::validate_name(name).ok()?;
             Some((name, min))
         }
         _ => None,

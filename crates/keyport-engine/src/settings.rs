@@ -19,6 +19,11 @@ pub struct Settings {
     /// A browser command for consent pages (`$BROWSER`: a `:`-separated list, `%s` for the
     /// URL); `None` opens the desktop's default browser.
     pub browser: Option<String>,
+    /// A shared store to keep connections in instead of this computer's keychain and
+    /// metadata file (`KEYPORT_STORE`, or `--store`): `bao://HOST:PORT/MOUNT/PREFIX`.
+    pub store: Option<String>,
+    /// How to log in to a shared store.
+    pub bao: crate::BaoAuth,
 }
 
 impl Settings {
@@ -28,9 +33,12 @@ impl Settings {
     /// Settings from environment-style variables, looked up through `var` (the caller
     /// passes `std::env::var_os`, a test passes a map): `KEYPORT_CONFIG_DIR` (default
     /// `$XDG_CONFIG_HOME/keyport`, `~/.config/keyport`), `KEYPORT_KEYCHAIN_SERVICE`,
-    /// `KEYPORT_KEYCHAIN_TIMEOUT_SECS`, `BROWSER`.
+    /// `KEYPORT_KEYCHAIN_TIMEOUT_SECS`, `BROWSER`; for a shared store `KEYPORT_STORE`,
+    /// `BAO_TOKEN` (or `VAULT_TOKEN`), `BAO_ROLE_ID` and `BAO_SECRET_ID` (AppRole),
+    /// `BAO_NAMESPACE` (or `VAULT_NAMESPACE`).
     pub fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Option<Settings> {
         let set = |k: &str| var(k).filter(|v| !v.is_empty());
+        let string = |k: &str| set(k).and_then(|s| s.into_string().ok());
         let config_dir = match set("KEYPORT_CONFIG_DIR") {
             Some(d) => PathBuf::from(d),
             None => default_config_base(&set)?.join("keyport"),
@@ -45,6 +53,15 @@ impl Settings {
                 .map(Duration::from_secs)
                 .unwrap_or(Self::DEFAULT_KEYCHAIN_TIMEOUT),
             browser: set("BROWSER").and_then(|s| s.into_string().ok()),
+            store: string("KEYPORT_STORE"),
+            bao: crate::BaoAuth {
+                token: string("BAO_TOKEN")
+                    .or_else(|| string("VAULT_TOKEN"))
+                    .map(crate::secret),
+                role_id: string("BAO_ROLE_ID"),
+                secret_id: string("BAO_SECRET_ID").map(crate::secret),
+                namespace: string("BAO_NAMESPACE").or_else(|| string("VAULT_NAMESPACE")),
+            },
         })
     }
 }

@@ -85,6 +85,8 @@ fn settings(dir: std::path::PathBuf, service: String) -> Settings {
         keychain_service: service,
         keychain_timeout: Duration::from_secs(30),
         browser: None,
+        store: None,
+        bao: Default::default(),
     }
 }
 

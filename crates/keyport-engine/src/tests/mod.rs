@@ -43,6 +43,8 @@ pub(crate) fn world() -> World {
         keychain_service: "test".into(),
         keychain_timeout: Duration::from_secs(5),
         browser: None,
+        store: None,
+        bao: Default::default(),
     };
     let (kp, vault) = Keyport::in_memory(settings);
     World {
@@ -158,7 +160,7 @@ fn free_port() -> u16 {
 }
 
 fn expire(w: &World, name: &str) {
-    w.kp.store
+    w.kp.metadata_file()
         .update_connection(name, |c| c.expires_at = Some(crate::time::now() - 5))
         .unwrap();
 }

@@ -17,16 +17,21 @@ pub use request::{ApiReply, ApiRequest};
 pub use revoke::{Retired, RevokeReport};
 pub use script::{parse_reference, ScriptValue, REFERENCE_SCHEME};
 
+use crate::model::Connection;
+use crate::model::Secrets;
 use crate::oauth::TokenResponse;
 use crate::secret::{ExposeSecret, SecretString};
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::Connection;
 use crate::time::now;
 use crate::{ConnectionView, Keyport, Result};
 
 /// How long an access token is taken to live when neither the response (`expires_in`) nor
 /// the token (a JWT's `exp`) says: it is refreshed after this, and on the first 401.
 pub const ASSUMED_LIFETIME: i64 = 3600;
+
+/// How long a claim on a shared connection holds before another computer may take it
+/// over: longer than any vendor's token answer, short enough that a killed host does not
+/// stop the others for long.
+pub(crate) const CLAIM_HOLD: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// When a new access token ends: `expires_in`, else the JWT's `exp`, else (when it can be
 /// refreshed) [`ASSUMED_LIFETIME`] from `t`.
@@ -57,6 +62,20 @@ pub(crate) fn one_line(name: &str, token: SecretString) -> Result<SecretString> 
 }
 
 impl Keyport {
+    /// The claim on `name` (its file lock on this computer; a check-and-set entry in a
+    /// shared store): waits while another writer holds it.
+    pub(crate) async fn claim(
+        &self,
+        session: &dyn crate::storage::SecretSession,
+        name: &str,
+    ) -> Result<crate::storage::Claim> {
+        loop {
+            if let crate::storage::Claimed::Won(c) = session.claim(name, CLAIM_HOLD).await? {
+                return Ok(c);
+            }
+        }
+    }
+
     /// Keychain first, then metadata; a failure in between leaves no orphan behind (a
     /// replaced connection gets its old secrets back). Returns what it replaced, if anything.
     pub(crate) async fn store_new(
@@ -66,26 +85,24 @@ impl Keyport {
         replace: bool,
     ) -> Result<(ConnectionView, Option<(Connection, Secrets)>)> {
         let name = conn.name.clone();
-        let label = crate::storage::keychain::label(
+        let label = crate::storage::label(
             &name,
             crate::vendors::find(&conn.vendor).map_or("", |v| v.label()),
         );
-        let _lock = self.store.connection_lock(&name).await?;
-        self.store.ensure_new(&name, replace)?;
         let session = self.vault.session().await?;
+        let claim = self.claim(&*session, &name).await?;
+        self.store.ensure_new(&name, replace).await?;
         let (old, previous) = if replace {
-            (self.store.get(&name).ok(), session.load(&name).await?)
+            (self.store.get(&name).await.ok(), session.load(&name).await?)
         } else {
             (None, None)
         };
-        session.save(&name, &label, secrets).await?;
+        session
+            .save_over(&name, &label, secrets, claim.version)
+            .await?;
         let view = ConnectionView::of(&conn);
-        let written = self.store.update(|data| {
-            data.connections.retain(|c| c.name != name);
-            data.connections.push(conn);
-            data.connections.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(())
-        });
+        let written = self.store.put(conn).await;
+        let _ = session.release(&name, claim, false).await;
         if let Err(e) = written {
             let _ = match previous {
                 Some(prev) => session.save(&name, &label, &prev).await,
