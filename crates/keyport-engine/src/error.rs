@@ -237,7 +237,7 @@ impl Error {
             | Error::BadResponse { .. }
             | Error::Store { .. }
             | Error::Conflict { .. } => plain(&[A::Retry]),
-            Error::SharedStore { .. } => plain(&[A::FixInput, A::Retry]),
+            Error::SharedStore { .. } => plain(&[]),
             Error::Timeout { .. } | Error::Cancelled | Error::Denied { .. } => plain(&[]),
             Error::Unsupported(_) => plain(&[]),
         }

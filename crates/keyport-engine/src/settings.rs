@@ -24,11 +24,17 @@ pub struct Settings {
     pub store: Option<String>,
     /// How to log in to a shared store.
     pub bao: crate::BaoAuth,
+    /// How long a refresh claim on a shared connection holds before another computer may
+    /// take it over (`KEYPORT_CLAIM_SECS`, default 30).
+    pub claim_hold: Duration,
 }
 
 impl Settings {
     pub const DEFAULT_KEYCHAIN_SERVICE: &'static str = "keyport";
     pub const DEFAULT_KEYCHAIN_TIMEOUT: Duration = Duration::from_secs(60);
+    /// Longer than any vendor's token answer, short enough that a killed host does not
+    /// stop the others for long.
+    pub const DEFAULT_CLAIM_HOLD: Duration = Duration::from_secs(30);
 
     /// Settings from environment-style variables, looked up through `var` (the caller
     /// passes `std::env::var_os`, a test passes a map): `KEYPORT_CONFIG_DIR` (default
@@ -54,6 +60,11 @@ impl Settings {
                 .unwrap_or(Self::DEFAULT_KEYCHAIN_TIMEOUT),
             browser: set("BROWSER").and_then(|s| s.into_string().ok()),
             store: string("KEYPORT_STORE"),
+            claim_hold: string("KEYPORT_CLAIM_SECS")
+                .and_then(|s| s.trim().parse().ok())
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+                .unwrap_or(Self::DEFAULT_CLAIM_HOLD),
             bao: crate::BaoAuth {
                 token: string("BAO_TOKEN")
                     .or_else(|| string("VAULT_TOKEN"))

@@ -87,6 +87,7 @@ fn settings(dir: std::path::PathBuf, service: String) -> Settings {
         browser: None,
         store: None,
         bao: Default::default(),
+        claim_hold: Settings::DEFAULT_CLAIM_HOLD,
     }
 }
 

@@ -65,6 +65,7 @@ pub(crate) async fn lock_claim(locks: &Path, key: &str) -> Result<Claimed> {
     Ok(Claimed::Won(Claim {
         version: None,
         id: None,
+        taken_over: None,
         _held: Some(Box::new(lock)),
     }))
 }

@@ -36,6 +36,9 @@ pub(crate) struct Claim {
     pub version: Option<u64>,
     /// Which claim it is, where the claim is written into the entry.
     pub id: Option<String>,
+    /// Who held the claim before it ran out, when this one took it over: that refresh was
+    /// cut off, and the vendor may have rotated the refresh token already.
+    pub taken_over: Option<String>,
     /// What keeps the claim where a lock keeps it (a file lock); dropped on release.
     pub _held: Option<Box<dyn Send + Sync>>,
 }

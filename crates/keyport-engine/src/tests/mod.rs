@@ -45,6 +45,7 @@ pub(crate) fn world() -> World {
         browser: None,
         store: None,
         bao: Default::default(),
+        claim_hold: Settings::DEFAULT_CLAIM_HOLD,
     };
     let (kp, vault) = Keyport::in_memory(settings);
     World {

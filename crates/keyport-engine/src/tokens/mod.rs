@@ -9,6 +9,7 @@ mod refresh;
 pub(crate) mod request;
 mod revoke;
 mod script;
+mod share;
 
 pub use edit::{Edit, Reconnect};
 pub use handout::TestReport;
@@ -27,11 +28,6 @@ use crate::{ConnectionView, Keyport, Result};
 /// How long an access token is taken to live when neither the response (`expires_in`) nor
 /// the token (a JWT's `exp`) says: it is refreshed after this, and on the first 401.
 pub const ASSUMED_LIFETIME: i64 = 3600;
-
-/// How long a claim on a shared connection holds before another computer may take it
-/// over: longer than any vendor's token answer, short enough that a killed host does not
-/// stop the others for long.
-pub(crate) const CLAIM_HOLD: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// When a new access token ends: `expires_in`, else the JWT's `exp`, else (when it can be
 /// refreshed) [`ASSUMED_LIFETIME`] from `t`.
@@ -70,7 +66,9 @@ impl Keyport {
         name: &str,
     ) -> Result<crate::storage::Claim> {
         loop {
-            if let crate::storage::Claimed::Won(c) = session.claim(name, CLAIM_HOLD).await? {
+            if let crate::storage::Claimed::Won(c) =
+                session.claim(name, self.settings.claim_hold).await?
+            {
                 return Ok(c);
             }
         }

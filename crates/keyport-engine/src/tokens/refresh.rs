@@ -120,7 +120,7 @@ impl Keyport {
     ) -> Result<(SecretString, Connection)> {
         let session = self.vault.session().await?;
         let claim = loop {
-            match session.claim(name, super::CLAIM_HOLD).await? {
+            match session.claim(name, self.settings.claim_hold).await? {
                 Claimed::Won(c) => break c,
                 // Another refresher finished meanwhile: its token is the new one.
                 Claimed::Waited if refused.is_none() => {
@@ -135,9 +135,16 @@ impl Keyport {
             }
         };
         let version = claim.version;
-        let result = self
+        let mut result = self
             .refresh_claimed(&*session, name, min_valid, force, refused, version)
             .await;
+        if let (Err(Error::NeedsReconnect { reason, .. }), Some(by)) =
+            (&mut result, &claim.taken_over)
+        {
+            reason.push_str(&format!(
+                "; a refresh by {by} was cut off before it could save the vendor's answer, and the vendor had already replaced the refresh token"
+            ));
+        }
         let refreshed = result.as_ref().is_ok_and(|r| r.2);
         let released = session.release(name, claim, refreshed).await;
         let (token, conn, _) = result?;

@@ -38,6 +38,28 @@ impl Bao {
         self.0.check_mount().await
     }
 
+    /// Creates the entry of a connection handed over from a computer: connection and
+    /// secrets in one write, only if there is none (check-and-set 0).
+    pub async fn create(&self, conn: &Connection, secrets: &SecretString) -> Result<u64> {
+        let secrets: Value =
+            serde_json::from_str(secrets.expose_secret()).map_err(|e| Error::KeychainData {
+                name: conn.name.clone(),
+                detail: e.to_string(),
+            })?;
+        let data = json!({
+            "connection": serde_json::to_value(conn).expect("a connection serialises"),
+            "secrets": secrets,
+        });
+        let r = self.0.read(&conn.name).await?;
+        if r.data.is_some() {
+            return Err(Error::AlreadyExists(conn.name.clone()));
+        }
+        match self.0.write(&conn.name, &data, r.version).await {
+            Err(Error::Conflict { .. }) => Err(Error::AlreadyExists(conn.name.clone())),
+            other => other,
+        }
+    }
+
     /// Read-modify-write of one entry: `f` gets the data (`None`: there is none yet) and
     /// gives the new data (`None`: leave it), or refuses; a check-and-set lost to another writer reads again and retries.
     async fn modify<T>(
@@ -162,6 +184,7 @@ impl SecretSession for Bao {
                 return Ok(Claimed::Won(Claim {
                     version: Some(0),
                     id: None,
+                    taken_over: None,
                     _held: None,
                 }));
             };
@@ -179,6 +202,7 @@ impl SecretSession for Bao {
             if waited {
                 return Ok(Claimed::Waited);
             }
+            let taken_over = data["claim"]["by"].as_str().map(str::to_owned);
             let id = crate::oauth::random_token(12);
             let until = crate::time::now() + hold.as_secs() as i64;
             data["claim"] = json!({"until": until, "by": crate::storage::who(), "id": id});
@@ -187,6 +211,7 @@ impl SecretSession for Bao {
                     return Ok(Claimed::Won(Claim {
                         version: Some(v),
                         id: Some(id),
+                        taken_over,
                         _held: None,
                     }))
                 }
