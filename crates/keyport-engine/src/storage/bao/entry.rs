@@ -47,7 +47,7 @@ impl Bao {
                 detail: e.to_string(),
             })?;
         let data = json!({
-            "connection": serde_json::to_value(conn).expect("a connection serialises"),
+            "connection": to_value(conn),
             "secrets": secrets,
         });
         let r = self.0.read(&conn.name).await?;
@@ -85,16 +85,31 @@ impl Bao {
     }
 }
 
-fn connection_of(name: &str, data: &Value) -> Result<Option<Connection>> {
+/// The entry's connection, marked with where it lives (the entry itself keeps no address:
+/// it is wherever it is read from).
+fn connection_of(name: &str, data: &Value, address: &Address) -> Result<Option<Connection>> {
     match data.get("connection") {
         None | Some(Value::Null) => Ok(None),
-        Some(c) => serde_json::from_value(c.clone())
-            .map(Some)
+        Some(c) => serde_json::from_value::<Connection>(c.clone())
+            .map(|c| {
+                Some(Connection {
+                    store: Some(address.to_string()),
+                    ..c
+                })
+            })
             .map_err(|e| Error::KeychainData {
                 name: name.into(),
                 detail: format!("its shared entry's connection is unreadable ({e})"),
             }),
     }
+}
+
+fn to_value(c: &Connection) -> Value {
+    let c = Connection {
+        store: None,
+        ..c.clone()
+    };
+    serde_json::to_value(&c).expect("a connection serialises")
 }
 
 /// A claim that is someone's and still running.
@@ -199,7 +214,9 @@ impl SecretSession for Bao {
                 tokio::time::sleep(POLL).await;
                 continue;
             }
-            if waited {
+            // The claim waited on was given up: its refresh is done, read again. One that
+            // only ran out (its host died or stalls) is taken over below.
+            if waited && data.get("claim").is_none_or(|c| c.is_null()) {
                 return Ok(Claimed::Waited);
             }
             let taken_over = data["claim"]["by"].as_str().map(str::to_owned);
@@ -254,7 +271,7 @@ impl MetadataStore for Bao {
         let mut out = Vec::new();
         for name in self.0.list().await? {
             if let Some(data) = self.0.read(&name).await?.data {
-                out.extend(connection_of(&name, &data)?);
+                out.extend(connection_of(&name, &data, &self.0.address)?);
             }
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -265,7 +282,7 @@ impl MetadataStore for Bao {
         crate::model::validate_name(name)?;
         let data = self.0.read(name).await?.data;
         data.as_ref()
-            .map(|d| connection_of(name, d))
+            .map(|d| connection_of(name, d, &self.0.address))
             .transpose()?
             .flatten()
             .ok_or_else(|| Error::NotFound(name.into()))
@@ -280,7 +297,7 @@ impl MetadataStore for Bao {
     }
 
     async fn put(&self, conn: Connection) -> Result<()> {
-        let value = serde_json::to_value(&conn).expect("a connection serialises");
+        let value = to_value(&conn);
         self.modify(&conn.name.clone(), |data| {
             let mut d = data.cloned().unwrap_or_else(|| json!({}));
             d["connection"] = value.clone();
@@ -298,10 +315,11 @@ impl MetadataStore for Bao {
             let Some(data) = data else {
                 return Err(Error::NotFound(name.into()));
             };
-            let mut c = connection_of(name, data)?.ok_or_else(|| Error::NotFound(name.into()))?;
+            let mut c = connection_of(name, data, &self.0.address)?
+                .ok_or_else(|| Error::NotFound(name.into()))?;
             f(&mut c);
             let mut d = data.clone();
-            d["connection"] = serde_json::to_value(&c).expect("a connection serialises");
+            d["connection"] = to_value(&c);
             Ok((Some(d), c))
         })
         .await
