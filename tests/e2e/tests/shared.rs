@@ -113,9 +113,29 @@ fn three_hosts_times_twenty_callers_refresh_once_per_expiry() {
     for env in [&w.env, &b, &c] {
         assert!(stored(env, "erp").is_none());
     }
-    // headers work the same on a shared connection.
+    // headers, exec and the agent work the same on a shared connection.
     let headers = ok(headless(&c, &bao).args(["headers", "erp"]).run());
     assert!(headers.starts_with("Authorization: Bearer "), "{headers}");
+    let token = ok(owner(&w.env, &bao).args(["token", "erp"]).run());
+    let exec = ok(owner(&w.env, &bao)
+        .args([
+            "exec",
+            "erp",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s' \"$KEYPORT_TOKEN\"",
+        ])
+        .run());
+    assert_eq!(exec, token.trim());
+    let mut agent = spawn(headless(&c, &bao), &["agent"]);
+    let sock = c.keyport_config_dir().join("agent.sock");
+    assert!(keyport_e2e::wait_until(Duration::from_secs(10), || sock.exists()));
+    // Asked without the store's address or login: only the agent can answer.
+    let from_agent = ok(c.keyport().args(["token", "erp"]).run());
+    assert_eq!(from_agent.trim(), token.trim());
+    let _ = agent.kill();
+    let _ = agent.wait();
 }
 
 #[test]
