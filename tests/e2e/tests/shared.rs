@@ -297,3 +297,73 @@ fn a_restarted_server_keeps_the_connection_and_unshare_brings_it_back() {
     let shown = ok(w.env.keyport().args(["show", "erp"]).run());
     assert!(shown.contains("this computer (keychain)"), "{shown}");
 }
+
+/// A server logs in with AppRole under a policy for its folder only, and adds a token
+/// straight into the store (`add --store`): no keychain, no metadata file.
+#[test]
+fn a_server_adds_and_reads_with_approle_alone() {
+    let bao = Bao::dev();
+    let call = |m: &str, p: &str, b: serde_json::Value| {
+        let (s, v) = bao.api(m, p, Some(b));
+        assert!((200..300).contains(&s), "{p}: {s} {v}");
+        v
+    };
+    call("POST", "sys/auth/approle", json!({"type": "approle"}));
+    let policy = format!(
+        "path \"secret/data/{PREFIX}/*\" {{ capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\"] }}\n\
+         path \"secret/metadata/{PREFIX}/*\" {{ capabilities = [\"read\", \"delete\", \"list\"] }}\n\
+         path \"secret/metadata/{PREFIX}\" {{ capabilities = [\"list\"] }}\n\
+         path \"secret/config\" {{ capabilities = [\"read\"] }}\n"
+    );
+    call("PUT", "sys/policies/acl/keyport", json!({"policy": policy}));
+    call(
+        "POST",
+        "auth/approle/role/server",
+        json!({"token_policies": ["keyport"]}),
+    );
+    let (_, v) = bao.api("GET", "auth/approle/role/server/role-id", None);
+    let role = v["data"]["role_id"].as_str().expect("role id").to_owned();
+    let v = call("POST", "auth/approle/role/server/secret-id", json!({}));
+    let secret = v["data"]["secret_id"]
+        .as_str()
+        .expect("secret id")
+        .to_owned();
+
+    let server = TestEnv::new("bao-approle");
+    let on = |secret_id: &str| {
+        let mut c = server.keyport();
+        c.env("KEYPORT_STORE", bao.address("secret", PREFIX))
+            .env("BAO_ROLE_ID", &role)
+            .env("BAO_SECRET_ID", secret_id)
+            // No Secret Service for this host: a keychain call would fail at once.
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+        c
+    };
+    ok(on(&secret)
+        .args([
+            "add",
+            "xentral",
+            "--name",
+            "x",
+            "--base-url",
+            "https://acme.xentral.biz",
+        ])
+        .args(["--no-test", "--expires", "2099-01-01"])
+        .run_with("xentral-token-0123456789\n"));
+    assert_eq!(
+        ok(on(&secret).args(["token", "x"]).run()).trim(),
+        "xentral-token-0123456789"
+    );
+    assert!(ok(on(&secret).args(["list"]).run()).contains("xentral"));
+    assert!(!server
+        .keyport_config_dir()
+        .join("connections.json")
+        .exists());
+    let (entry, _) = bao.entry("secret", PREFIX, "x");
+    assert_eq!(
+        entry["secrets"]["access_token"].as_str(),
+        Some("xentral-token-0123456789")
+    );
+    let o = on("not-the-secret-id").args(["token", "x"]).run();
+    fails_with(&o, 13, "refused the AppRole login");
+}
