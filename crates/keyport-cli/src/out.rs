@@ -140,6 +140,20 @@ pub fn details(out: &mut impl Write, v: &ConnectionView) -> std::io::Result<()> 
             keyport_engine::Kind::Admin => None,
         },
     );
+    add(
+        "Lives in",
+        Some(
+            v.store
+                .clone()
+                .unwrap_or_else(|| "this computer (keychain)".into()),
+        ),
+    );
+    add("Refreshed by", v.last_refresh_by.clone());
+    add(
+        "Shared",
+        v.shared_at
+            .map(|t| format!("{} by {}", when(t), v.shared_by.as_deref().unwrap_or("?"))),
+    );
     add("Signed in", v.consented_at.map(when));
     add("Added", Some(when(v.created_at)));
     add("Not verified", v.unverified.clone());

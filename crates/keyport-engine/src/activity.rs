@@ -5,7 +5,7 @@
 //! appended (one short write, so processes do not interleave) and cut back to the newest
 //! [`KEEP`] once it holds twice as many. The log outlives a revoke, so its last line says so.
 
-use crate::storage::metadata::validate_name;
+use crate::model::validate_name;
 use crate::time::now;
 use crate::{Error, Keyport, Result};
 use serde::{Deserialize, Serialize};
@@ -73,7 +73,7 @@ impl Keyport {
         let text = match std::fs::read_to_string(file(&self.settings.config_dir, name)) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                self.store.get(name)?;
+                self.store.get(name).await?;
                 String::new()
             }
             Err(source) => {

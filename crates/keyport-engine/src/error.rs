@@ -130,6 +130,15 @@ pub enum Error {
 
     #[error("{0}")]
     Unsupported(String),
+
+    /// A check-and-set write lost: another writer changed the entry first.
+    #[error("Another computer changed this connection in the shared store at the same moment ({detail}); nothing was overwritten. Try again.")]
+    Conflict { detail: String },
+
+    /// The shared store (OpenBao / Vault) refused, is missing what Keyport needs, or
+    /// could not be reached; `detail` says what to do.
+    #[error("The shared store {address} {detail}")]
+    SharedStore { address: String, detail: String },
 }
 
 /// A vendor refused a request: what it said, what Keyport advises, what can be done.
@@ -194,6 +203,8 @@ impl Error {
             Error::Unreachable { .. } => "unreachable",
             Error::BadResponse { .. } => "bad_response",
             Error::Unsupported(_) => "unsupported",
+            Error::Conflict { .. } => "store_conflict",
+            Error::SharedStore { .. } => "shared_store",
         }
     }
 
@@ -222,9 +233,11 @@ impl Error {
                 .iter()
                 .map(|k| Action::new(*k, v.name.as_deref()))
                 .collect(),
-            Error::Unreachable { .. } | Error::BadResponse { .. } | Error::Store { .. } => {
-                plain(&[A::Retry])
-            }
+            Error::Unreachable { .. }
+            | Error::BadResponse { .. }
+            | Error::Store { .. }
+            | Error::Conflict { .. } => plain(&[A::Retry]),
+            Error::SharedStore { .. } => plain(&[]),
             Error::Timeout { .. } | Error::Cancelled | Error::Denied { .. } => plain(&[]),
             Error::Unsupported(_) => plain(&[]),
         }
@@ -246,7 +259,8 @@ impl Error {
             | Error::IssuerMismatch { .. }
             | Error::PortBusy { .. }
             | Error::Listen { .. } => 8,
-            Error::Store { .. } | Error::StoreData { .. } => 9,
+            Error::Store { .. } | Error::StoreData { .. } | Error::Conflict { .. } => 9,
+            Error::SharedStore { .. } => 13,
         }
     }
 

@@ -5,8 +5,8 @@
 //! server it was saved for.
 
 use crate::http::{checked_url, excerpt};
+use crate::model::{validate_name, Account, ClientAuth, Registration};
 use crate::secret::{secret, ExposeSecret, SecretString};
-use crate::storage::metadata::{validate_name, Account, ClientAuth, Registration};
 use crate::syntax::{self, Rule};
 use crate::time::parse_date_end;
 use crate::vendors::{self, Field, Input, Kind, Plan, Slot, Values, Vendor};
@@ -65,7 +65,7 @@ pub(crate) struct AdminRequest {
     pub note: Option<String>,
     pub client: Option<String>,
     pub skip_test: bool,
-    pub secrets: crate::storage::keychain::Secrets,
+    pub secrets: crate::model::Secrets,
 }
 
 /// Free text as given, `None` when empty.
@@ -282,7 +282,7 @@ impl Keyport {
 
     /// App registrations remembered from earlier connections (no secrets).
     pub async fn registrations(&self) -> Result<Vec<Registration>> {
-        Ok(self.store.load()?.registrations)
+        self.store.registrations().await
     }
 
     /// Remembers an app registration; the client secret, if given, goes to the keychain.
@@ -302,15 +302,7 @@ impl Keyport {
             secret_saved: secret.is_some(),
             ..reg
         };
-        let had_secret = self.store.update(|d| {
-            let had = d
-                .registrations
-                .iter()
-                .any(|r| r.same_app(&reg) && r.secret_saved);
-            d.registrations.retain(|r| !r.same_app(&reg));
-            d.registrations.insert(0, reg);
-            Ok(had)
-        })?;
+        let had_secret = self.store.remember(reg).await?;
         // The keychain is only touched when there is something to keep or to forget.
         if secret.is_none() && had_secret {
             self.vault.session().await?.delete(&key).await?;
@@ -335,8 +327,8 @@ impl Keyport {
         };
         let saved = self
             .store
-            .load()?
-            .registrations
+            .registrations()
+            .await?
             .iter()
             .any(|r| r.same_app(&wanted) && r.secret_saved);
         if !saved {

@@ -20,6 +20,7 @@ mod connect;
 mod error;
 mod http;
 mod input;
+mod model;
 mod oauth;
 mod proxy;
 mod secret;
@@ -34,13 +35,14 @@ pub mod vendors;
 pub use connect::{Callback, Cancel, Connected, PendingConnect, WaitEvent, DEFAULT_WINDOW};
 pub use error::{Action, ActionKind, Error, Result, VendorError};
 pub use input::Form;
+pub use model::Registration;
 pub use proxy::{Log as ProxyLog, Proxy};
 pub use secret::{masked, secret, ExposeSecret, SecretString};
 pub use settings::Settings;
 pub use status::{
     ConnectionView, DeadlineView, RegistrationView, Status, Warning, REFRESH_AHEAD, WARN_DAYS,
 };
-pub use storage::metadata::Registration;
+pub use storage::bao::BaoAuth;
 pub use syntax::safe_value;
 pub use tokens::{
     dotenv_line, parse_reference, ApiReply, ApiRequest, Edit, Handout, Reconnect, Retired,
@@ -49,10 +51,10 @@ pub use tokens::{
 pub use vendors::{Detail, Field, Kind};
 
 #[cfg(any(test, feature = "testing"))]
-pub use storage::keychain::memory::MemoryVault;
+pub use storage::memory::MemoryVault;
 
-use storage::keychain::Vault;
-use storage::metadata::Store;
+use std::sync::Arc;
+use storage::{MetadataStore, SecretStore};
 
 /// Keeps this process out of core dumps and `ptrace` by other processes of the user (as
 /// ssh-agent does): for the long-lived processes that hold tokens in memory.
@@ -72,8 +74,13 @@ pub const MAX_MIN_VALID: i64 = 366 * 86_400;
 
 pub struct Keyport {
     settings: Settings,
-    store: Store,
-    vault: Vault,
+    /// Connections and registrations: the metadata file, or a shared store.
+    store: Arc<dyn MetadataStore>,
+    /// Secrets: the OS keychain, or a shared store.
+    vault: Arc<dyn SecretStore>,
+    /// This computer's store, when Keyport runs on it (not on a shared store alone):
+    /// connections are handed from it to a shared store and back.
+    local: Option<storage::local::Local>,
     http: http::Http,
     handed: tokens::HeaderCache,
 }
@@ -92,11 +99,45 @@ pub struct VendorInfo {
 impl Keyport {
     /// Keyport with the OS keychain.
     pub fn new(settings: Settings) -> Keyport {
-        let vault = Vault::keychain(settings.keychain_service.clone(), settings.keychain_timeout);
-        Keyport {
-            store: Store::new(&settings.config_dir),
+        let keychain = storage::keychain::Keychain::new(
+            settings.keychain_service.clone(),
+            settings.keychain_timeout,
+            settings.config_dir.join("locks"),
+        );
+        Self::on_this_computer(settings, Arc::new(keychain))
+    }
+
+    /// Keyport on the store the settings name: a shared store when `store` is set (then
+    /// no keychain and no metadata file is touched), else this computer's.
+    pub fn open(settings: Settings) -> Result<Keyport> {
+        let Some(address) = settings.store.clone() else {
+            return Ok(Self::new(settings));
+        };
+        let bao = storage::bao::Bao::new(
+            storage::bao::Address::parse(&address)?,
+            settings.bao.clone(),
+        );
+        Ok(Keyport {
+            store: Arc::new(bao.clone()),
+            vault: Arc::new(bao),
+            local: None,
             settings,
-            vault,
+            http: http::Http::default(),
+            handed: Default::default(),
+        })
+    }
+
+    fn on_this_computer(settings: Settings, keychain: Arc<dyn SecretStore>) -> Keyport {
+        let local = storage::local::Local::new(
+            storage::metadata::Store::new(&settings.config_dir),
+            keychain,
+            settings.bao.clone(),
+        );
+        Keyport {
+            store: Arc::new(local.clone()),
+            vault: Arc::new(local.clone()),
+            local: Some(local),
+            settings,
             http: http::Http::default(),
             handed: Default::default(),
         }
@@ -106,13 +147,11 @@ impl Keyport {
     #[cfg(any(test, feature = "testing"))]
     pub fn in_memory(settings: Settings) -> (Keyport, std::sync::Arc<MemoryVault>) {
         let memory = std::sync::Arc::new(MemoryVault::default());
-        let kp = Keyport {
-            store: Store::new(&settings.config_dir),
-            settings,
-            vault: Vault::memory(memory.clone()),
-            http: http::Http::default(),
-            handed: Default::default(),
-        };
+        let vault = Arc::new(storage::memory::Memory {
+            vault: memory.clone(),
+            locks: settings.config_dir.join("locks"),
+        });
+        let kp = Self::on_this_computer(settings, vault);
         (kp, memory)
     }
 
@@ -170,7 +209,18 @@ impl Keyport {
 
     /// Where the metadata file lives (for messages and the window's footer).
     pub fn metadata_path(&self) -> std::path::PathBuf {
-        self.store.path()
+        self.settings.config_dir.join("connections.json")
+    }
+
+    /// Where connections live, for messages: the metadata file or a shared store.
+    pub fn location(&self) -> String {
+        self.store.location()
+    }
+
+    /// The metadata file, for tests that change a connection behind the engine's back.
+    #[cfg(test)]
+    pub(crate) fn metadata_file(&self) -> storage::metadata::Store {
+        storage::metadata::Store::new(&self.settings.config_dir)
     }
 
     /// Every vendor, in the order people see them.
@@ -191,15 +241,15 @@ impl Keyport {
         let t = time::now();
         Ok(self
             .store
-            .load()?
-            .connections
+            .list()
+            .await?
             .iter()
             .map(|c| ConnectionView::at(c, t))
             .collect())
     }
 
     pub async fn view(&self, name: &str) -> Result<ConnectionView> {
-        Ok(ConnectionView::of(&self.store.get(name)?))
+        Ok(ConnectionView::of(&self.store.get(name).await?))
     }
 }
 

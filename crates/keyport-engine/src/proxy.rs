@@ -71,7 +71,7 @@ struct Shared {
 impl Keyport {
     /// Binds the proxy for connection `name` on 127.0.0.1:`port` (0: any free port).
     pub async fn proxy(self: &Arc<Self>, name: &str, port: u16) -> Result<Proxy> {
-        let conn = self.store.get(name)?;
+        let conn = self.store.get(name).await?;
         let base = vendors::base(vendors::find(&conn.vendor)?, &conn)?.to_owned();
         crate::http::checked_url(&base, "base URL")?;
         let listener = TcpListener::bind(("127.0.0.1", port))

@@ -21,18 +21,32 @@ pub struct Settings {
     pub browser: Option<String>,
     /// Who this process is, for the activity log (the window, the command line, the agent).
     pub source: crate::activity::Source,
+    /// A shared store to keep connections in instead of this computer's keychain and
+    /// metadata file (`KEYPORT_STORE`, or `--store`): `bao://HOST:PORT/MOUNT/PREFIX`.
+    pub store: Option<String>,
+    /// How to log in to a shared store.
+    pub bao: crate::BaoAuth,
+    /// How long a refresh claim on a shared connection holds before another computer may
+    /// take it over (`KEYPORT_CLAIM_SECS`, default 30).
+    pub claim_hold: Duration,
 }
 
 impl Settings {
     pub const DEFAULT_KEYCHAIN_SERVICE: &'static str = "keyport";
     pub const DEFAULT_KEYCHAIN_TIMEOUT: Duration = Duration::from_secs(60);
+    /// Longer than any vendor's token answer, short enough that a killed host does not
+    /// stop the others for long.
+    pub const DEFAULT_CLAIM_HOLD: Duration = Duration::from_secs(30);
 
     /// Settings from environment-style variables, looked up through `var` (the caller
     /// passes `std::env::var_os`, a test passes a map): `KEYPORT_CONFIG_DIR` (default
     /// `$XDG_CONFIG_HOME/keyport`, `~/.config/keyport`), `KEYPORT_KEYCHAIN_SERVICE`,
-    /// `KEYPORT_KEYCHAIN_TIMEOUT_SECS`, `BROWSER`.
+    /// `KEYPORT_KEYCHAIN_TIMEOUT_SECS`, `BROWSER`; for a shared store `KEYPORT_STORE`,
+    /// `BAO_TOKEN` (or `VAULT_TOKEN`), `BAO_ROLE_ID` and `BAO_SECRET_ID` (AppRole),
+    /// `BAO_NAMESPACE` (or `VAULT_NAMESPACE`).
     pub fn from_vars(var: impl Fn(&str) -> Option<OsString>) -> Option<Settings> {
         let set = |k: &str| var(k).filter(|v| !v.is_empty());
+        let string = |k: &str| set(k).and_then(|s| s.into_string().ok());
         let config_dir = match set("KEYPORT_CONFIG_DIR") {
             Some(d) => PathBuf::from(d),
             None => default_config_base(&set)?.join("keyport"),
@@ -48,6 +62,20 @@ impl Settings {
                 .unwrap_or(Self::DEFAULT_KEYCHAIN_TIMEOUT),
             browser: set("BROWSER").and_then(|s| s.into_string().ok()),
             source: Default::default(),
+            store: string("KEYPORT_STORE"),
+            claim_hold: string("KEYPORT_CLAIM_SECS")
+                .and_then(|s| s.trim().parse().ok())
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+                .unwrap_or(Self::DEFAULT_CLAIM_HOLD),
+            bao: crate::BaoAuth {
+                token: string("BAO_TOKEN")
+                    .or_else(|| string("VAULT_TOKEN"))
+                    .map(crate::secret),
+                role_id: string("BAO_ROLE_ID"),
+                secret_id: string("BAO_SECRET_ID").map(crate::secret),
+                namespace: string("BAO_NAMESPACE").or_else(|| string("VAULT_NAMESPACE")),
+            },
         })
     }
 }

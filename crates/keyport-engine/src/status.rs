@@ -3,7 +3,7 @@
 //! no secret is read to make it.
 
 use crate::error::{Action, ActionKind};
-use crate::storage::metadata::{Connection, Health};
+use crate::model::{Connection, Health};
 use crate::time::{format_utc, human_duration, human_span, now};
 use crate::vendors::{self, Deadline, Detail, Kind};
 use serde::Serialize;
@@ -80,6 +80,13 @@ pub struct ConnectionView {
     /// Every date by which a person must act, soonest first.
     pub deadlines: Vec<DeadlineView>,
     pub last_refresh: Option<i64>,
+    /// Who (`host/user`) refreshed last, when a shared store records it.
+    pub last_refresh_by: Option<String>,
+    /// Where it lives: `None` on this computer, else the shared store's address.
+    pub store: Option<String>,
+    /// Who handed it to the shared store, and when.
+    pub shared_by: Option<String>,
+    pub shared_at: Option<i64>,
     /// When the person last granted consent (OAuth).
     pub consented_at: Option<i64>,
     pub can_refresh: bool,
@@ -223,6 +230,10 @@ impl ConnectionView {
                 })
                 .collect(),
             last_refresh: c.last_refresh,
+            last_refresh_by: c.last_refresh_by.clone(),
+            store: c.store.clone(),
+            shared_by: c.shared_by.clone(),
+            shared_at: c.shared_at,
             consented_at: c.consented_at,
             can_refresh: refreshable && !matches!(c.health, Health::NeedsReconnect { .. }),
             needs_attention,
@@ -275,7 +286,7 @@ fn account(c: &Connection, details: &[Detail]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::metadata::OAuthMeta;
+    use crate::model::OAuthMeta;
 
     fn oauth(expires_at: i64, has_refresh_token: bool, health: Health) -> ConnectionView {
         let c = Connection {
@@ -290,7 +301,7 @@ mod tests {
                 issuer: None,
                 redirect_uri: String::new(),
                 scopes: String::new(),
-                client_auth: crate::storage::metadata::ClientAuth::None,
+                client_auth: crate::model::ClientAuth::None,
                 has_refresh_token,
                 chain_started_at: None,
                 chain_days: None,

@@ -86,6 +86,9 @@ fn settings(dir: std::path::PathBuf, service: String) -> Settings {
         keychain_timeout: Duration::from_secs(30),
         browser: None,
         source: Default::default(),
+        store: None,
+        bao: Default::default(),
+        claim_hold: Settings::DEFAULT_CLAIM_HOLD,
     }
 }
 

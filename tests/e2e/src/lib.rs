@@ -7,6 +7,7 @@
 //! [`keychain`], and drives consent pages with [`Chromium`] or the app window with
 //! [`TauriDriver`]; [`desktop`] reads the app's tray menu and window as the desktop does.
 
+pub mod bao;
 pub mod browser;
 pub mod desktop;
 pub mod env;

@@ -10,6 +10,7 @@ mod harness;
 mod installed;
 mod manual;
 mod script;
+mod shared;
 mod tray;
 mod util;
 mod window;

@@ -46,6 +46,43 @@ pub async fn show(
     Ok(ExitCode::SUCCESS)
 }
 
+pub async fn share(
+    kp: &Keyport,
+    name: &str,
+    to: &str,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode, Error> {
+    let v = crate::helper::deferring_signals(kp.share(name, to)).await?;
+    if as_json {
+        json(out, &v)?;
+    } else {
+        write(writeln!(
+            out,
+            "Shared '{name}': it now lives in {to}; this computer keeps a reference and no token."
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn unshare(
+    kp: &Keyport,
+    name: &str,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode, Error> {
+    let v = crate::helper::deferring_signals(kp.unshare(name)).await?;
+    if as_json {
+        json(out, &v)?;
+    } else {
+        write(writeln!(
+            out,
+            "'{name}' is back in this computer's keychain and gone from the shared store."
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn edit(
     kp: &Keyport,
     name: &str,

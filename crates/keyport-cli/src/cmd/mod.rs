@@ -109,6 +109,8 @@ pub async fn run(kp: &Arc<Keyport>, matches: &ArgMatches) -> Result<ExitCode, Er
         }
         Command::Read { reference } => script::read(kp, &reference, &mut out).await,
         Command::Log { name, json } => manage::log(kp, &name, json, &mut out).await,
+        Command::Share { name, to, json } => manage::share(kp, &name, &to, json, &mut out).await,
+        Command::Unshare { name, json } => manage::unshare(kp, &name, json, &mut out).await,
         Command::Vendors { json } => manage::vendors(json, &mut out),
         Command::Completions { shell } => manage::completions(shell, &mut out),
         #[cfg(unix)]

@@ -399,7 +399,7 @@ pub(crate) fn parse(line: &str) -> Option<(Ask, &str, i64)> {
         w.next(),
     ) {
         (Some(name), Some(min), None) if (0..=crate::MAX_MIN_VALID).contains(&min) => {
-            crate::storage::metadata::validate_name(name).ok()?;
+            crate::model::validate_name(name).ok()?;
             Some((ask, name, min))
         }
         _ => None,

@@ -10,9 +10,9 @@ pub(crate) mod redirect;
 pub use redirect::Callback;
 
 use crate::input::Form;
+use crate::model::Secrets;
+use crate::model::{Connection, Health, OAuthMeta, Registration};
 use crate::oauth::{self, Client, Op, Pkce};
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::{Connection, Health, OAuthMeta, Registration};
 use crate::time::now;
 use crate::tokens::Retired;
 use crate::vendors::{self, Endpoints, Vendor};
@@ -175,7 +175,7 @@ impl Keyport {
             values,
             window,
         } = req;
-        self.store.ensure_new(&name, replace)?;
+        self.store.ensure_new(&name, replace).await?;
         let (authorize_url, token_url, revocation_url, issuer, iss_required) = match &plan.endpoints
         {
             Endpoints::Fixed {
@@ -363,7 +363,7 @@ impl Keyport {
             client: p.client,
             unverified: None,
             notified: Vec::new(),
-            unknown: Default::default(),
+            ..Connection::default()
         };
         let (view, old) = self.store_new(conn, &secrets, p.replace).await?;
         // The connection works without it; only the next form is not prefilled.

@@ -12,8 +12,8 @@ pub(crate) use revocation::revoke;
 pub(crate) use token::parse_token_response;
 pub(crate) use token::{jwt_exp, token_request, Op, TokenResponse};
 
+use crate::model::ClientAuth;
 use crate::secret::{secret, ExposeSecret, SecretString};
-use crate::storage::metadata::ClientAuth;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 

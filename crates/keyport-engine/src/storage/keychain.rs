@@ -7,186 +7,105 @@
 //! every call of an operation: a refresh reads and writes over the same session. Elsewhere
 //! `keyring` 4 speaks to the platform store. Every call is bounded by the settings'
 //! keychain timeout: a locked keychain shows its unlock prompt, and Keyport says so rather
-//! than hang a script.
+//! than hang a script. It keeps no versions: single flight is the connection's file lock.
 
-use crate::secret::{secret, serde_secret, ExposeSecret, SecretString};
+use super::locks::FileLock;
+use super::{Claim, Claimed, SecretSession, SecretStore, Versioned};
+use crate::secret::SecretString;
 use crate::{Error, Result};
-use serde::{Deserialize, Serialize};
+use async_trait::async_trait;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The secrets of one connection. Which fields are set depends on the vendor.
-#[derive(Clone, Default, Debug, Serialize, Deserialize)]
-pub struct Secrets {
-    /// The OAuth access token, or the admin-issued API token.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "serde_secret"
-    )]
-    pub access_token: Option<SecretString>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "serde_secret"
-    )]
-    pub refresh_token: Option<SecretString>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "serde_secret"
-    )]
-    pub client_secret: Option<SecretString>,
-    /// A user name sent beside the token (a company-file user, an integration user).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "serde_secret"
-    )]
-    pub username: Option<SecretString>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "serde_secret"
-    )]
-    pub password: Option<SecretString>,
-    /// A developer key sent beside the token.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "serde_secret"
-    )]
-    pub api_key: Option<SecretString>,
+/// The OS keychain, with `flock` on `<config>/locks/NAME.lock` as its claim: one computer.
+pub(crate) struct Keychain {
+    service: String,
+    timeout: Duration,
+    locks: PathBuf,
 }
 
-impl Secrets {
-    fn to_secret(&self) -> SecretString {
-        secret(serde_json::to_string(self).expect("secrets serialise"))
-    }
-
-    fn from_secret(name: &str, s: &SecretString) -> Result<Self> {
-        serde_json::from_str(s.expose_secret()).map_err(|e| Error::KeychainData {
-            name: name.into(),
-            detail: e.to_string(),
-        })
-    }
-
-    /// The slot a secret field of a vendor's form goes to.
-    pub fn slot(&mut self, slot: crate::vendors::Slot) -> &mut Option<SecretString> {
-        use crate::vendors::Slot;
-        match slot {
-            Slot::Token => &mut self.access_token,
-            Slot::ClientSecret => &mut self.client_secret,
-            Slot::Username => &mut self.username,
-            Slot::Password => &mut self.password,
-            Slot::ApiKey => &mut self.api_key,
+impl Keychain {
+    pub fn new(service: String, timeout: Duration, locks: PathBuf) -> Self {
+        Keychain {
+            service,
+            timeout,
+            locks,
         }
     }
-}
-
-/// The keychain, as the engine uses it: open a session, then get, set and delete entries.
-pub(crate) struct Vault {
-    backend: Backend,
-    timeout: Duration,
-}
-
-enum Backend {
-    Keychain {
-        service: String,
-    },
-    #[cfg(any(test, feature = "testing"))]
-    Memory(std::sync::Arc<memory::MemoryVault>),
 }
 
 /// One keychain session; on Linux, one D-Bus connection with one encrypted session.
-pub(crate) struct Session<'v> {
-    vault: &'v Vault,
-    inner: Inner,
-}
-
-enum Inner {
+struct Session {
+    service: String,
+    timeout: Duration,
+    locks: PathBuf,
     #[cfg(target_os = "linux")]
-    Linux(Box<linux::Conn>),
-    #[cfg(not(target_os = "linux"))]
-    Platform,
-    #[cfg(any(test, feature = "testing"))]
-    Memory(std::sync::Arc<memory::MemoryVault>),
+    conn: linux::Conn,
 }
 
-impl Vault {
-    pub fn keychain(service: String, timeout: Duration) -> Self {
-        Vault {
-            backend: Backend::Keychain { service },
-            timeout,
-        }
-    }
+async fn bounded<T>(
+    timeout: Duration,
+    f: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    tokio::time::timeout(timeout, f).await.unwrap_or_else(|_| {
+        Err(Error::Keychain {
+            detail: format!(
+                "it did not answer within {} s; it is probably locked and waiting for its password. Unlock it (your desktop's Passwords and Keys, or log in again)",
+                timeout.as_secs()
+            ),
+        })
+    })
+}
 
-    #[cfg(any(test, feature = "testing"))]
-    pub fn memory(m: std::sync::Arc<memory::MemoryVault>) -> Self {
-        Vault {
-            backend: Backend::Memory(m),
-            timeout: Duration::from_secs(5),
-        }
-    }
+/// The claim of a store that is only ever on this computer: the connection's file lock.
+pub(crate) async fn lock_claim(locks: &Path, key: &str) -> Result<Claimed> {
+    crate::model::validate_name(key)?;
+    super::ensure_private_dir(locks)?;
+    let lock = FileLock::acquire_async(locks.join(format!("{key}.lock"))).await?;
+    Ok(Claimed::Won(Claim {
+        version: None,
+        id: None,
+        taken_over: None,
+        _held: Some(Box::new(lock)),
+    }))
+}
 
-    async fn bounded<T>(&self, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        tokio::time::timeout(self.timeout, f)
-            .await
-            .unwrap_or_else(|_| {
-                Err(Error::Keychain {
-                    detail: format!(
-                        "it did not answer within {} s; it is probably locked and waiting for its password. Unlock it (your desktop's Passwords and Keys, or log in again)",
-                        self.timeout.as_secs()
-                    ),
-                })
-            })
-    }
-
-    pub async fn session(&self) -> Result<Session<'_>> {
-        let inner = match &self.backend {
+#[async_trait]
+impl SecretStore for Keychain {
+    async fn session(&self) -> Result<Box<dyn SecretSession>> {
+        Ok(Box::new(Session {
+            service: self.service.clone(),
+            timeout: self.timeout,
+            locks: self.locks.clone(),
             #[cfg(target_os = "linux")]
-            Backend::Keychain { .. } => {
-                Inner::Linux(Box::new(self.bounded(linux::Conn::open()).await?))
-            }
-            #[cfg(not(target_os = "linux"))]
-            Backend::Keychain { .. } => Inner::Platform,
-            #[cfg(any(test, feature = "testing"))]
-            Backend::Memory(m) => {
-                m.check()?;
-                Inner::Memory(m.clone())
-            }
-        };
-        Ok(Session { vault: self, inner })
-    }
-
-    fn service(&self) -> &str {
-        match &self.backend {
-            Backend::Keychain { service } => service,
-            #[cfg(any(test, feature = "testing"))]
-            Backend::Memory(_) => "memory",
-        }
+            conn: bounded(self.timeout, linux::Conn::open()).await?,
+        }))
     }
 }
 
-impl Session<'_> {
-    pub async fn get(&self, key: &str) -> Result<Option<SecretString>> {
-        let service = self.vault.service();
-        self.vault
-            .bounded(async {
-                match &self.inner {
-                    #[cfg(target_os = "linux")]
-                    Inner::Linux(c) => c.get(service, key).await,
-                    #[cfg(not(target_os = "linux"))]
-                    Inner::Platform => platform::get(service, key).await,
-                    #[cfg(any(test, feature = "testing"))]
-                    Inner::Memory(m) => m.get(key),
-                }
-            })
-            .await
+#[async_trait]
+impl SecretSession for Session {
+    async fn read(&self, key: &str) -> Result<Option<Versioned>> {
+        let service = &self.service;
+        let value = bounded(self.timeout, async {
+            #[cfg(target_os = "linux")]
+            return self.conn.get(service, key).await;
+            #[cfg(not(target_os = "linux"))]
+            return platform::get(service, key).await;
+        })
+        .await?;
+        Ok(value.map(|value| Versioned { value, version: 0 }))
     }
 
-    /// Writes `key`; `label` is what the keychain's own window shows for it.
-    pub async fn set(&self, key: &str, label: &str, value: &SecretString) -> Result<()> {
-        let service = self.vault.service();
+    /// The keychain keeps no versions: `cas` is met by the claim (the file lock) held.
+    async fn write(
+        &self,
+        key: &str,
+        label: &str,
+        value: &SecretString,
+        _cas: Option<u64>,
+    ) -> Result<u64> {
+        let service = &self.service;
         let label = if service == crate::Settings::DEFAULT_KEYCHAIN_SERVICE {
             label.to_owned()
         } else {
@@ -194,83 +113,48 @@ impl Session<'_> {
         };
         // Only the Secret Service keeps a label; keyring's stores name entries by key.
         let _ = &label;
-        self.vault
-            .bounded(async {
-                match &self.inner {
-                    #[cfg(target_os = "linux")]
-                    Inner::Linux(c) => c.set(service, key, &label, value).await,
-                    #[cfg(not(target_os = "linux"))]
-                    Inner::Platform => platform::set(service, key, value).await,
-                    #[cfg(any(test, feature = "testing"))]
-                    Inner::Memory(m) => m.set(key, value),
-                }
-            })
-            .await
-    }
-
-    /// Deleting nothing succeeds.
-    pub async fn delete(&self, key: &str) -> Result<()> {
-        let service = self.vault.service();
-        self.vault
-            .bounded(async {
-                match &self.inner {
-                    #[cfg(target_os = "linux")]
-                    Inner::Linux(c) => c.delete(service, key).await,
-                    #[cfg(not(target_os = "linux"))]
-                    Inner::Platform => platform::delete(service, key).await,
-                    #[cfg(any(test, feature = "testing"))]
-                    Inner::Memory(m) => m.delete(key),
-                }
-            })
-            .await
-    }
-
-    /// Whether the keychain's default collection is locked.
-    pub async fn is_locked(&self) -> Result<bool> {
-        self.vault
-            .bounded(async {
-                match &self.inner {
-                    #[cfg(target_os = "linux")]
-                    Inner::Linux(c) => c.is_locked().await,
-                    #[cfg(not(target_os = "linux"))]
-                    Inner::Platform => Ok(false),
-                    #[cfg(any(test, feature = "testing"))]
-                    Inner::Memory(m) => Ok(m.locked.load(std::sync::atomic::Ordering::SeqCst)),
-                }
-            })
-            .await
-    }
-
-    /// A connection's secrets; `Ok(None)` when it has no entry.
-    pub async fn load(&self, name: &str) -> Result<Option<Secrets>> {
-        self.get(name)
-            .await?
-            .map(|s| Secrets::from_secret(name, &s))
-            .transpose()
-    }
-
-    /// A connection's secrets, which must be there.
-    pub async fn secrets(&self, name: &str) -> Result<Secrets> {
-        self.load(name).await?.ok_or_else(|| Error::KeychainData {
-            name: name.into(),
-            detail: "its keychain entry is missing".into(),
+        bounded(self.timeout, async {
+            #[cfg(target_os = "linux")]
+            return self.conn.set(service, key, &label, value).await;
+            #[cfg(not(target_os = "linux"))]
+            return platform::set(service, key, value).await;
         })
+        .await
+        .map(|()| 0)
     }
 
-    /// Writes a connection's secrets under its name; `label` names it for people
-    /// ([`label`]).
-    pub async fn save(&self, name: &str, label: &str, secrets: &Secrets) -> Result<()> {
-        self.set(name, label, &secrets.to_secret()).await
+    async fn delete(&self, key: &str) -> Result<()> {
+        let service = &self.service;
+        bounded(self.timeout, async {
+            #[cfg(target_os = "linux")]
+            return self.conn.delete(service, key).await;
+            #[cfg(not(target_os = "linux"))]
+            return platform::delete(service, key).await;
+        })
+        .await
+    }
+
+    async fn is_locked(&self) -> Result<bool> {
+        bounded(self.timeout, async {
+            #[cfg(target_os = "linux")]
+            return self.conn.is_locked().await;
+            #[cfg(not(target_os = "linux"))]
+            return Ok(false);
+        })
+        .await
+    }
+
+    async fn claim(&self, key: &str, _hold: Duration) -> Result<Claimed> {
+        lock_claim(&self.locks, key).await
+    }
+
+    async fn release(&self, _key: &str, claim: Claim, _refreshed: bool) -> Result<()> {
+        drop(claim);
+        Ok(())
     }
 }
 
-/// What the keychain's window shows for a connection's entry: `Keyport: acme — MYOB
-/// Business API`.
-pub(crate) fn label(name: &str, vendor_label: &str) -> String {
-    format!("Keyport: {name} — {vendor_label}")
-}
-
-fn unavailable(detail: impl Into<String>) -> Error {
+pub(crate) fn unavailable(detail: impl Into<String>) -> Error {
     Error::Keychain {
         detail: detail.into(),
     }
@@ -424,70 +308,5 @@ mod platform {
             Err(e) => Err(error(e)),
         })
         .await
-    }
-}
-
-/// For tests of the engine and its callers: a vault that forgets everything when dropped.
-/// Compiled only for tests (`cfg(test)` or the `testing` feature), never chosen at run time.
-#[cfg(any(test, feature = "testing"))]
-pub mod memory {
-    use crate::secret::{secret, ExposeSecret, SecretString};
-    use crate::{Error, Result};
-    use std::collections::HashMap;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::sync::Mutex;
-
-    #[derive(Default)]
-    pub struct MemoryVault {
-        entries: Mutex<HashMap<String, String>>,
-        /// When set, every call fails as a missing keychain would.
-        pub unavailable: AtomicBool,
-        /// When above zero, that many writes fail (then writes work again).
-        pub failing_writes: AtomicUsize,
-        /// What `is_locked` answers.
-        pub locked: AtomicBool,
-    }
-
-    impl MemoryVault {
-        pub(crate) fn check(&self) -> Result<()> {
-            if self.unavailable.load(Ordering::SeqCst) {
-                return Err(super::unavailable("test vault switched off"));
-            }
-            Ok(())
-        }
-
-        fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
-            self.entries.lock().unwrap_or_else(|p| p.into_inner())
-        }
-
-        pub fn get(&self, key: &str) -> Result<Option<SecretString>> {
-            self.check()?;
-            Ok(self.entries().get(key).map(|s| secret(s.as_str())))
-        }
-
-        pub fn set(&self, key: &str, value: &SecretString) -> Result<()> {
-            self.check()?;
-            let failing = self.failing_writes.load(Ordering::SeqCst);
-            if failing > 0 {
-                self.failing_writes.store(failing - 1, Ordering::SeqCst);
-                return Err(Error::Keychain {
-                    detail: "test vault refused a write".into(),
-                });
-            }
-            self.entries()
-                .insert(key.into(), value.expose_secret().to_owned());
-            Ok(())
-        }
-
-        pub fn delete(&self, key: &str) -> Result<()> {
-            self.check()?;
-            self.entries().remove(key);
-            Ok(())
-        }
-
-        /// The raw entry, for assertions.
-        pub fn raw(&self, key: &str) -> Option<String> {
-            self.entries().get(key).cloned()
-        }
     }
 }

@@ -5,9 +5,10 @@
 //! rather than rewritten.
 
 use super::locks::FileLock;
+use super::{Change, MetadataStore};
 use crate::{Error, Result};
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// The metadata format this build reads and writes.
 pub const VERSION: u32 = 1;
 
-type Unknown = serde_json::Map<String, serde_json::Value>;
+use crate::model::{Connection, Registration, Unknown};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct StoreData {
@@ -33,157 +34,6 @@ pub struct StoreData {
 
 fn version() -> u32 {
     VERSION
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Health {
-    #[default]
-    Ok,
-    /// The vendor refused the refresh token; only a new sign-in helps.
-    NeedsReconnect { reason: String, at: i64 },
-    /// The last refresh failed for a reason that may pass (network, HTTP 5xx).
-    RefreshFailed { reason: String, at: i64 },
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ClientAuth {
-    /// `client_id` and `client_secret` in the form body.
-    Post,
-    /// HTTP Basic with the form-encoded id and secret (RFC 6749 §2.3.1).
-    Basic,
-    /// A public client: `client_id` only, PKCE protects the code.
-    None,
-}
-
-impl ClientAuth {
-    pub fn parse(s: &str) -> Option<ClientAuth> {
-        match s.trim() {
-            "post" | "client_secret_post" => Some(ClientAuth::Post),
-            "basic" | "client_secret_basic" => Some(ClientAuth::Basic),
-            "none" => Some(ClientAuth::None),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct OAuthMeta {
-    pub client_id: String,
-    pub authorize_url: String,
-    pub token_url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revocation_url: Option<String>,
-    /// A vendor's API-session logout, called before revocation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logout_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    pub redirect_uri: String,
-    pub scopes: String,
-    pub client_auth: ClientAuth,
-    #[serde(default)]
-    pub has_refresh_token: bool,
-    /// When the refresh-token chain began (first sign-in), and how long it lives.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chain_started_at: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chain_days: Option<u32>,
-}
-
-/// Who or what the connection reaches: a company file, a user, an instance.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Account {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
-    /// OpenID Connect `sub` and `email` from the ID token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Connection {
-    pub name: String,
-    /// The vendor's id (`vendors::find`).
-    pub vendor: String,
-    pub created_at: i64,
-    #[serde(default)]
-    pub health: Health,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oauth: Option<OAuthMeta>,
-    #[serde(default)]
-    pub account: Account,
-    /// The API's base URL.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
-    /// The path or URL `test` reads, where the vendor publishes no cheap read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test_path: Option<String>,
-    /// When the access token (or the admin-issued token) stops working.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<i64>,
-    /// When the user granted consent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consented_at: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_refresh: Option<i64>,
-    /// Free text the user gave (whose token it is).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    /// The client (customer) the connection works for, to group and filter by.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<String>,
-    /// Why the credential could not be tried when it was added (the vendor was not
-    /// reachable); cleared by the first test the vendor accepts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unverified: Option<String>,
-    /// Expiry warnings already shown as desktop notifications (`7d`, `1d`, `expired`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notified: Vec<String>,
-    #[serde(flatten)]
-    pub unknown: Unknown,
-}
-
-/// An app registration remembered to prefill the next connection: the vendor's
-/// non-secret form values. `authority` (the instance or issuer) is part of its key, so a
-/// saved client secret only ever goes back to the server it was saved for.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Registration {
-    pub vendor: String,
-    pub client_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authority: Option<String>,
-    #[serde(default)]
-    pub values: BTreeMap<String, String>,
-    #[serde(default)]
-    pub secret_saved: bool,
-}
-
-impl Registration {
-    /// The keychain key of its saved client secret.
-    pub(crate) fn secret_key(&self) -> String {
-        format!(
-            "app:{}:{}:{}",
-            self.vendor,
-            self.authority.as_deref().unwrap_or(""),
-            self.client_id
-        )
-    }
-
-    pub(crate) fn same_app(&self, other: &Registration) -> bool {
-        self.vendor == other.vendor
-            && self.client_id == other.client_id
-            && self.authority == other.authority
-    }
 }
 
 pub struct Store {
@@ -280,15 +130,6 @@ impl Store {
         })
     }
 
-    /// The per-connection lock that makes refresh and revoke single-flight. The name is
-    /// checked before any file is touched.
-    pub async fn connection_lock(&self, name: &str) -> Result<FileLock> {
-        validate_name(name)?;
-        self.ensure_dir()?;
-        let path = self.dir.join("locks").join(format!("{name}.lock"));
-        FileLock::acquire_async(path).await
-    }
-
     /// Temp files left by a writer that was killed before its rename. Only called under
     /// the store lock, so no live writer's file is among them.
     fn sweep_temp_files(&self) {
@@ -342,6 +183,62 @@ impl Store {
     }
 }
 
+/// The metadata file as the [`MetadataStore`] of this computer.
+#[async_trait]
+impl MetadataStore for Store {
+    fn location(&self) -> String {
+        self.path().display().to_string()
+    }
+
+    async fn list(&self) -> Result<Vec<Connection>> {
+        Ok(self.load()?.connections)
+    }
+
+    async fn get(&self, name: &str) -> Result<Connection> {
+        Store::get(self, name)
+    }
+
+    async fn ensure_new(&self, name: &str, replace: bool) -> Result<()> {
+        Store::ensure_new(self, name, replace)
+    }
+
+    async fn put(&self, conn: Connection) -> Result<()> {
+        self.update(|data| {
+            data.connections.retain(|c| c.name != conn.name);
+            data.connections.push(conn);
+            data.connections.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(())
+        })
+    }
+
+    async fn remove(&self, name: &str) -> Result<()> {
+        self.update(|d| {
+            d.connections.retain(|c| c.name != name);
+            Ok(())
+        })
+    }
+
+    async fn update_connection(&self, name: &str, f: Change<'_>) -> Result<Connection> {
+        Store::update_connection(self, name, f)
+    }
+
+    async fn registrations(&self) -> Result<Vec<Registration>> {
+        Ok(self.load()?.registrations)
+    }
+
+    async fn remember(&self, reg: Registration) -> Result<bool> {
+        self.update(|d| {
+            let had = d
+                .registrations
+                .iter()
+                .any(|r| r.same_app(&reg) && r.secret_saved);
+            d.registrations.retain(|r| !r.same_app(&reg));
+            d.registrations.insert(0, reg);
+            Ok(had)
+        })
+    }
+}
+
 pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<StoreData> {
     let data: StoreData = serde_json::from_slice(bytes).map_err(|e| Error::StoreData {
         path: path.into(),
@@ -357,25 +254,6 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<StoreData> {
         });
     }
     Ok(data)
-}
-
-/// Connection names become file names (lock files) and keychain keys: keep them plain.
-pub fn validate_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && !name.starts_with(['.', '-'])
-        && !name.starts_with("app:")
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::input(format!(
-            "'{}' is not a usable connection name: use 1–64 letters, digits, '-', '_' or '.', not starting with '.' or '-'.",
-            crate::http::excerpt(name)
-        )))
-    }
 }
 
 #[cfg(test)]
@@ -514,6 +392,7 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
+        use crate::model::validate_name;
         assert!(validate_name("erp-prod_1.2").is_ok());
         for bad in [
             "",

@@ -135,7 +135,7 @@ async fn the_base_url_bounds_what_api_sends() {
         "invalid_input"
     );
 
-    w.kp.store
+    w.kp.metadata_file()
         .update_connection("acme", |c| {
             c.base_url = Some("http://erp.example.com/api".into())
         })

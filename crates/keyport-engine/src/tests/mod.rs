@@ -44,6 +44,9 @@ pub(crate) fn world() -> World {
         keychain_timeout: Duration::from_secs(5),
         browser: None,
         source: Default::default(),
+        store: None,
+        bao: Default::default(),
+        claim_hold: Settings::DEFAULT_CLAIM_HOLD,
     };
     let (kp, vault) = Keyport::in_memory(settings);
     World {
@@ -159,7 +162,7 @@ fn free_port() -> u16 {
 }
 
 fn expire(w: &World, name: &str) {
-    w.kp.store
+    w.kp.metadata_file()
         .update_connection(name, |c| c.expires_at = Some(crate::time::now() - 5))
         .unwrap();
 }

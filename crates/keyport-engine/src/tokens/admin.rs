@@ -4,9 +4,9 @@
 use crate::error::{ActionKind, VendorError};
 use crate::http::excerpt;
 use crate::input::Form;
+use crate::model::Secrets;
+use crate::model::{Connection, Health};
 use crate::secret::{secret, ExposeSecret, SecretString};
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::{Connection, Health};
 use crate::syntax;
 use crate::time::{now, parse_date_end};
 use crate::vendors::{self, Kind, Slot, Vendor};
@@ -34,10 +34,10 @@ impl Keyport {
             client: req.client,
             unverified: None,
             notified: Vec::new(),
-            unknown: Default::default(),
+            ..Connection::default()
         };
         if !req.skip_test {
-            self.store.ensure_new(&conn.name, req.replace)?;
+            self.store.ensure_new(&conn.name, req.replace).await?;
             conn.unverified = self.try_credential(req.vendor, &conn, &req.secrets).await?;
         }
         // An admin-issued token is ended in the vendor's admin screen, where ending the old
@@ -101,8 +101,9 @@ impl Keyport {
         token: SecretString,
         expires: Option<&str>,
     ) -> Result<ConnectionView> {
-        let _lock = self.store.connection_lock(name).await?;
-        let conn = self.store.get(name)?;
+        let session = self.vault.session().await?;
+        let claim = self.claim(&*session, name).await?;
+        let conn = self.store.get(name).await?;
         let vendor = vendors::find(&conn.vendor)?;
         let has_token = vendor.fields().iter().any(|f| f.slot == Some(Slot::Token));
         if vendor.kind() != Kind::Admin || !has_token {
@@ -121,23 +122,27 @@ impl Keyport {
             })?),
             None => None,
         };
-        let session = self.vault.session().await?;
         let mut s = session.secrets(name).await?;
         s.access_token = Some(secret(token));
         session
-            .save(
+            .save_over(
                 name,
-                &crate::storage::keychain::label(name, vendor.label()),
+                &crate::storage::label(name, vendor.label()),
                 &s,
+                claim.version,
             )
             .await?;
-        let c = self.store.update_connection(name, |c| {
-            c.health = Health::Ok;
-            c.notified.clear();
-            if expires_at.is_some() {
-                c.expires_at = expires_at;
-            }
-        })?;
+        let c = self
+            .store
+            .update_connection(name, &mut |c| {
+                c.health = Health::Ok;
+                c.notified.clear();
+                if expires_at.is_some() {
+                    c.expires_at = expires_at;
+                }
+            })
+            .await?;
+        session.release(name, claim, false).await?;
         self.record(name, crate::activity::EventKind::TokenReplaced, true, None);
         Ok(ConnectionView::of(&c))
     }
@@ -145,15 +150,16 @@ impl Keyport {
     /// Remembers that a desktop notification for `key` was shown.
     pub async fn mark_notified(&self, name: &str, key: &str) -> Result<()> {
         self.store
-            .update_connection(name, |c| {
+            .update_connection(name, &mut |c| {
                 if !c.notified.iter().any(|k| k == key) {
                     c.notified.push(key.to_owned());
                 }
             })
+            .await
             .map(drop)
     }
 
     pub async fn notified(&self, name: &str) -> Result<Vec<String>> {
-        Ok(self.store.get(name)?.notified)
+        Ok(self.store.get(name).await?.notified)
     }
 }

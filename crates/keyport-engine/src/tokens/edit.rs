@@ -4,7 +4,7 @@
 
 use crate::http::{checked_url, excerpt};
 use crate::input::Form;
-use crate::storage::metadata::Registration;
+use crate::model::Registration;
 use crate::time::parse_date_end;
 use crate::vendors::{self, Field, Kind};
 use crate::{ConnectionView, Error, Keyport, Result};
@@ -37,7 +37,7 @@ fn cleared(v: &Option<String>) -> Option<Option<String>> {
 impl Keyport {
     /// Changes the note, client, base URL, test path or expiry; nothing else, no secret.
     pub async fn edit(&self, name: &str, edit: Edit) -> Result<ConnectionView> {
-        let conn = self.store.get(name)?;
+        let conn = self.store.get(name).await?;
         let vendor = vendors::find(&conn.vendor)?;
         let base_url = match cleared(&edit.base_url) {
             Some(Some(u)) => Some(Some(
@@ -80,24 +80,27 @@ impl Keyport {
         .filter(|(_, v)| v.is_some())
         .map(|(k, _)| *k)
         .collect();
-        let c = self.store.update_connection(name, |c| {
-            if let Some(v) = cleared(&edit.note) {
-                c.note = v;
-            }
-            if let Some(v) = cleared(&edit.client) {
-                c.client = v;
-            }
-            if let Some(v) = base_url {
-                c.base_url = v;
-            }
-            if let Some(v) = cleared(&edit.test_path) {
-                c.test_path = v;
-            }
-            if let Some(v) = expires_at {
-                c.expires_at = v;
-                c.notified.clear();
-            }
-        })?;
+        let c = self
+            .store
+            .update_connection(name, &mut |c| {
+                if let Some(v) = cleared(&edit.note) {
+                    c.note = v;
+                }
+                if let Some(v) = cleared(&edit.client) {
+                    c.client = v;
+                }
+                if let Some(v) = base_url.clone() {
+                    c.base_url = v;
+                }
+                if let Some(v) = cleared(&edit.test_path) {
+                    c.test_path = v;
+                }
+                if let Some(v) = expires_at {
+                    c.expires_at = v;
+                    c.notified.clear();
+                }
+            })
+            .await?;
         let detail = Some(changed.join(", "));
         self.record(name, crate::activity::EventKind::Edited, true, detail);
         Ok(ConnectionView::of(&c))
@@ -107,12 +110,8 @@ impl Keyport {
     /// registration and stored secrets: only the browser step is left, and any secret
     /// field listed in `missing`.
     pub async fn reconnect_form(&self, name: &str) -> Result<Reconnect> {
-        let data = self.store.load()?;
-        let conn = data
-            .connections
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| Error::NotFound(name.into()))?;
+        let conn = &self.store.get(name).await?;
+        let registrations = self.store.registrations().await?;
         let vendor = vendors::find(&conn.vendor)?;
         let Some(meta) = &conn.oauth else {
             return Err(Error::Unsupported(format!(
@@ -122,8 +121,7 @@ impl Keyport {
         };
         // The registration it signed in with: same vendor and client ID (its authority is
         // part of the values it remembers).
-        let saved: Option<&Registration> = data
-            .registrations
+        let saved: Option<&Registration> = registrations
             .iter()
             .find(|r| r.vendor == conn.vendor && r.client_id == meta.client_id);
         let mut values = saved.map(|r| r.values.clone()).unwrap_or_default();
@@ -152,7 +150,7 @@ impl Keyport {
             .filter(|f| {
                 f.key == "client_secret"
                     && !has_secret
-                    && meta.client_auth != crate::storage::metadata::ClientAuth::None
+                    && meta.client_auth != crate::model::ClientAuth::None
             })
             .collect();
         Ok(Reconnect { form, missing })

@@ -22,7 +22,7 @@ impl Keyport {
     /// A valid access token (or admin-issued token), refreshed first when it has less than
     /// `min_valid` seconds left.
     pub async fn token(&self, name: &str, min_valid: i64) -> Result<SecretString> {
-        let conn = self.store.get(name)?;
+        let conn = self.store.get(name).await?;
         if fresh(&conn, min_valid) {
             let session = self.vault.session().await?;
             if let Some(t) = session.secrets(name).await?.access_token {
@@ -38,7 +38,9 @@ impl Keyport {
     /// the token fresh, so a request costs no keychain read.
     pub async fn headers(&self, name: &str) -> Result<Vec<(String, SecretString)>> {
         let stamp = self.store.stamp();
-        let mut conn = self.store.get(name)?;
+        let mut conn = self.store.get(name).await?;
+        // A shared connection changes elsewhere too: only a local one is kept in memory.
+        let stamp = stamp.filter(|_| conn.store.is_none());
         if fresh(&conn, DEFAULT_MIN_VALID) {
             if let Some(h) = self.handed.get(name, stamp) {
                 return Ok(h);
@@ -54,7 +56,7 @@ impl Keyport {
     async fn read_headers(
         &self,
         name: &str,
-        conn: &mut crate::storage::metadata::Connection,
+        conn: &mut crate::model::Connection,
     ) -> Result<Vec<(String, SecretString)>> {
         let mut secrets = self.vault.session().await?.secrets(name).await?;
         if !fresh(conn, DEFAULT_MIN_VALID) {
@@ -78,7 +80,7 @@ impl Keyport {
     /// standard input (`-H @-`): no secret is in it, and none reaches curl's arguments,
     /// which any local process can read in `/proc`.
     pub async fn curl(&self, name: &str, path: Option<&str>) -> Result<String> {
-        let conn = self.store.get(name)?;
+        let conn = self.store.get(name).await?;
         let vendor = vendors::find(&conn.vendor)?;
         let (method, url) = match path {
             Some(p) if p.starts_with("http://") || p.starts_with("https://") => {
@@ -109,7 +111,7 @@ impl Keyport {
     /// calls unauthorised is refreshed once and the read tried again (a vendor may end a
     /// token before the time it gave). A read the vendor accepts clears "unverified".
     pub async fn test(&self, name: &str) -> Result<TestReport> {
-        let conn = self.store.get(name)?;
+        let conn = self.store.get(name).await?;
         let vendor = vendors::find(&conn.vendor)?;
         let probe = vendor.probe(&conn)?;
         let mut reply = self.probe_once(name, &probe).await?;
@@ -120,7 +122,8 @@ impl Keyport {
         }
         if reply.is_success() && conn.unverified.is_some() {
             self.store
-                .update_connection(name, |c| c.unverified = None)?;
+                .update_connection(name, &mut |c| c.unverified = None)
+                .await?;
         }
         let status = format!("HTTP {}", reply.status);
         self.record(

@@ -9,6 +9,7 @@ mod refresh;
 pub(crate) mod request;
 mod revoke;
 mod script;
+mod share;
 
 pub use edit::{Edit, Reconnect};
 pub(crate) use handout::HeaderCache;
@@ -19,10 +20,10 @@ pub(crate) use request::{HeaderSet, Outgoing};
 pub use revoke::{Retired, RevokeReport};
 pub use script::{dotenv_line, parse_reference, ScriptValue, REFERENCE_SCHEME};
 
+use crate::model::Connection;
+use crate::model::Secrets;
 use crate::oauth::TokenResponse;
 use crate::secret::{ExposeSecret, SecretString};
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::Connection;
 use crate::time::now;
 use crate::{ConnectionView, Keyport, Result};
 
@@ -59,6 +60,22 @@ pub(crate) fn one_line(name: &str, token: SecretString) -> Result<SecretString> 
 }
 
 impl Keyport {
+    /// The claim on `name` (its file lock on this computer; a check-and-set entry in a
+    /// shared store): waits while another writer holds it.
+    pub(crate) async fn claim(
+        &self,
+        session: &dyn crate::storage::SecretSession,
+        name: &str,
+    ) -> Result<crate::storage::Claim> {
+        loop {
+            if let crate::storage::Claimed::Won(c) =
+                session.claim(name, self.settings.claim_hold).await?
+            {
+                return Ok(c);
+            }
+        }
+    }
+
     /// Keychain first, then metadata; a failure in between leaves no orphan behind (a
     /// replaced connection gets its old secrets back). Returns what it replaced, if anything.
     pub(crate) async fn store_new(
@@ -68,26 +85,24 @@ impl Keyport {
         replace: bool,
     ) -> Result<(ConnectionView, Option<(Connection, Secrets)>)> {
         let name = conn.name.clone();
-        let label = crate::storage::keychain::label(
+        let label = crate::storage::label(
             &name,
             crate::vendors::find(&conn.vendor).map_or("", |v| v.label()),
         );
-        let _lock = self.store.connection_lock(&name).await?;
-        self.store.ensure_new(&name, replace)?;
         let session = self.vault.session().await?;
+        let claim = self.claim(&*session, &name).await?;
+        self.store.ensure_new(&name, replace).await?;
         let (old, previous) = if replace {
-            (self.store.get(&name).ok(), session.load(&name).await?)
+            (self.store.get(&name).await.ok(), session.load(&name).await?)
         } else {
             (None, None)
         };
-        session.save(&name, &label, secrets).await?;
+        session
+            .save_over(&name, &label, secrets, claim.version)
+            .await?;
         let view = ConnectionView::of(&conn);
-        let written = self.store.update(|data| {
-            data.connections.retain(|c| c.name != name);
-            data.connections.push(conn);
-            data.connections.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(())
-        });
+        let written = self.store.put(conn).await;
+        let _ = session.release(&name, claim, false).await;
         if let Err(e) = written {
             let _ = match previous {
                 Some(prev) => session.save(&name, &label, &prev).await,

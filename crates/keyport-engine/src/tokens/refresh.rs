@@ -8,8 +8,9 @@ use super::fresh;
 use crate::activity::EventKind;
 use crate::oauth::{self, Client, Op, TokenResponse};
 use crate::secret::{ExposeSecret, SecretString};
-use crate::storage::keychain::{self, Secrets, Session};
-use crate::storage::metadata::{Connection, Health};
+
+use crate::model::{Connection, Health, Secrets};
+use crate::storage::{label, Claimed, SecretSession};
 use crate::time::now;
 use crate::vendors::{self, Kind};
 use crate::{ConnectionView, Error, Keyport, Result, DEFAULT_MIN_VALID};
@@ -31,7 +32,7 @@ enum Failure {
 impl Keyport {
     /// Refreshes now, whatever the expiry says (the person asked).
     pub async fn refresh(&self, name: &str) -> Result<ConnectionView> {
-        let conn = self.store.get(name)?;
+        let conn = self.store.get(name).await?;
         let vendor = vendors::find(&conn.vendor)?;
         if vendor.kind() == Kind::Admin {
             return Err(Error::Unsupported(format!(
@@ -63,7 +64,7 @@ impl Keyport {
 
     /// Whether the stored token is good for `min_valid` more seconds (metadata only).
     pub async fn is_fresh(&self, name: &str, min_valid: i64) -> Result<bool> {
-        Ok(fresh(&self.store.get(name)?, min_valid))
+        Ok(fresh(&self.store.get(name).await?, min_valid))
     }
 
     /// The stored token when it is good for `min_valid` more seconds, without refreshing:
@@ -71,7 +72,7 @@ impl Keyport {
     /// first. It comes with a warning when the connection is failing though the token
     /// still works ([`ConnectionView::failing`]).
     pub async fn fresh_token(&self, name: &str, min_valid: i64) -> Result<Option<Handout>> {
-        let conn = self.store.get(name)?;
+        let conn = self.store.get(name).await?;
         if !fresh(&conn, min_valid) {
             return Ok(None);
         }
@@ -118,9 +119,52 @@ impl Keyport {
         force: bool,
         refused: Option<&[(String, SecretString)]>,
     ) -> Result<(SecretString, Connection)> {
-        let _lock = self.store.connection_lock(name).await?;
-        let conn = self.store.get(name)?;
         let session = self.vault.session().await?;
+        let claim = loop {
+            match session.claim(name, self.settings.claim_hold).await? {
+                Claimed::Won(c) => break c,
+                // Another refresher finished meanwhile: its token is the new one.
+                Claimed::Waited if refused.is_none() => {
+                    let conn = self.store.get(name).await?;
+                    if fresh(&conn, min_valid.min(DEFAULT_MIN_VALID)) {
+                        if let Some(t) = session.secrets(name).await?.access_token {
+                            return Ok((t, conn));
+                        }
+                    }
+                }
+                Claimed::Waited => {}
+            }
+        };
+        let version = claim.version;
+        let mut result = self
+            .refresh_claimed(&*session, name, min_valid, force, refused, version)
+            .await;
+        if let (Err(Error::NeedsReconnect { reason, .. }), Some(by)) =
+            (&mut result, &claim.taken_over)
+        {
+            reason.push_str(&format!(
+                "; a refresh by {by} was cut off before it could save the vendor's answer, and the vendor had already replaced the refresh token"
+            ));
+        }
+        let refreshed = result.as_ref().is_ok_and(|r| r.2);
+        let released = session.release(name, claim, refreshed).await;
+        let (token, conn, _) = result?;
+        released?;
+        Ok((token, conn))
+    }
+
+    /// The refresh itself, under the claim; `version` is the one the claim was written at.
+    /// The third value says whether the vendor was asked.
+    async fn refresh_claimed(
+        &self,
+        session: &dyn SecretSession,
+        name: &str,
+        min_valid: i64,
+        force: bool,
+        refused: Option<&[(String, SecretString)]>,
+        version: Option<u64>,
+    ) -> Result<(SecretString, Connection, bool)> {
+        let conn = self.store.get(name).await?;
         let secrets = session.secrets(name).await?;
         let access = secrets
             .access_token
@@ -130,7 +174,7 @@ impl Keyport {
                 detail: "the token is missing".into(),
             })?;
         if !force && fresh(&conn, min_valid) {
-            return Ok((access, conn));
+            return Ok((access, conn, false));
         }
         let vendor = vendors::find(&conn.vendor)?;
         if let Some(refused) = refused {
@@ -141,7 +185,7 @@ impl Keyport {
                     .zip(refused)
                     .all(|(h, (k, v))| h.name == k && h.value.expose_secret() == v.expose_secret());
             if !same {
-                return Ok((access, conn));
+                return Ok((access, conn, false));
             }
         }
         let expired = conn.expires_at.is_some_and(|e| e <= now());
@@ -159,7 +203,7 @@ impl Keyport {
                     reissue: true,
                 })
             } else {
-                Ok((access, conn))
+                Ok((access, conn, false))
             };
         };
         if let Health::NeedsReconnect { reason, .. } = &conn.health {
@@ -177,7 +221,7 @@ impl Keyport {
                     reissue: false,
                 })
             } else {
-                Ok((access, conn))
+                Ok((access, conn, false))
             };
         };
 
@@ -213,12 +257,15 @@ impl Keyport {
             Err(Failure::Rejected(reason)) => {
                 let reason = format!("{label} refused the refresh token ({reason})");
                 self.record(name, EventKind::Refreshed, false, Some(reason.clone()));
-                let _ = self.store.update_connection(name, |c| {
-                    c.health = Health::NeedsReconnect {
-                        reason: reason.clone(),
-                        at: t,
-                    }
-                });
+                let _ = self
+                    .store
+                    .update_connection(name, &mut |c| {
+                        c.health = Health::NeedsReconnect {
+                            reason: reason.clone(),
+                            at: t,
+                        }
+                    })
+                    .await;
                 return Err(Error::NeedsReconnect {
                     name: name.into(),
                     reason,
@@ -228,32 +275,45 @@ impl Keyport {
             Err(Failure::Other(e)) => {
                 let reason = e.to_string();
                 self.record(name, EventKind::Refreshed, false, Some(reason.clone()));
-                let _ = self.store.update_connection(name, |c| {
-                    c.health = Health::RefreshFailed { reason, at: t }
-                });
+                let _ = self
+                    .store
+                    .update_connection(name, &mut |c| {
+                        c.health = Health::RefreshFailed {
+                            reason: reason.clone(),
+                            at: t,
+                        }
+                    })
+                    .await;
                 return Err(e.for_connection(name));
             }
         };
-        self.keep_rotated(&session, name, label, secrets, &tokens)
+        self.keep_rotated(session, name, label, secrets, &tokens, version)
             .await?;
-        let conn = self.store.update_connection(name, |c| {
-            c.expires_at = super::expiry(t, &tokens, true);
-            c.last_refresh = Some(t);
-            c.health = Health::Ok;
-        })?;
+        let expires_at = super::expiry(t, &tokens, true);
+        let by = crate::storage::who();
+        let conn = self
+            .store
+            .update_connection(name, &mut |c| {
+                c.expires_at = expires_at;
+                c.last_refresh = Some(t);
+                c.last_refresh_by = Some(by.clone());
+                c.health = Health::Ok;
+            })
+            .await?;
         self.record(name, EventKind::Refreshed, true, None);
-        Ok((tokens.access_token, conn))
+        Ok((tokens.access_token, conn, true))
     }
 
     /// The vendor has already forgotten the old refresh token: try hard to keep the new
     /// one, and if it truly cannot be kept, say so plainly and mark the connection.
     async fn keep_rotated(
         &self,
-        session: &Session<'_>,
+        session: &dyn SecretSession,
         name: &str,
         vendor_label: &str,
         mut next: Secrets,
         tokens: &TokenResponse,
+        mut version: Option<u64>,
     ) -> Result<()> {
         next.access_token = Some(tokens.access_token.clone());
         let rotated = tokens.refresh_token.is_some();
@@ -266,10 +326,19 @@ impl Keyport {
         for wait in [0u64, 200, 1000] {
             tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
             match session
-                .save(name, &keychain::label(name, vendor_label), &next)
+                .save_over(name, &label(name, vendor_label), &next, version)
                 .await
             {
-                Ok(()) => return Ok(()),
+                Ok(_) => return Ok(()),
+                // The claim was taken over meanwhile (this host was slower than the
+                // claim's time): the vendor's new tokens are the newest there are, so
+                // they go over whatever is there now rather than being lost.
+                Err(Error::Conflict { .. }) => {
+                    version = session.read(name).await.ok().flatten().map(|v| v.version);
+                    last = Some(Error::Conflict {
+                        detail: "another computer took the refresh over".into(),
+                    });
+                }
                 Err(e) => last = Some(e),
             }
             // A keychain that used its whole timeout (locked, its unlock prompt not
@@ -281,14 +350,18 @@ impl Keyport {
         let e = last.expect("three attempts were made");
         if rotated {
             let reason = format!(
-                "the vendor issued a new refresh token but the keychain could not keep it ({e})"
+                "the vendor issued a new refresh token but {} could not keep it ({e})",
+                self.store.location()
             );
-            let _ = self.store.update_connection(name, |c| {
-                c.health = Health::NeedsReconnect {
-                    reason: reason.clone(),
-                    at: now(),
-                }
-            });
+            let _ = self
+                .store
+                .update_connection(name, &mut |c| {
+                    c.health = Health::NeedsReconnect {
+                        reason: reason.clone(),
+                        at: now(),
+                    }
+                })
+                .await;
             return Err(Error::NeedsReconnect {
                 name: name.into(),
                 reason,

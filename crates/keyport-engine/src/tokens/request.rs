@@ -5,8 +5,8 @@
 //! vendor's own next-page link, on the same origin only.
 
 use crate::http::{excerpt, read_body, strip_query, RESPONSE_BODY_LIMIT};
+use crate::model::Connection;
 use crate::secret::ExposeSecret;
-use crate::storage::metadata::Connection;
 use crate::vendors;
 use crate::{Error, Keyport, Result};
 use bytes::Bytes;
@@ -237,7 +237,7 @@ impl Keyport {
                     .map(|(k, v)| (k.clone(), v.expose_secret().to_owned())),
             );
             let resp = self.http.send(method, url, &headers, body.clone()).await?;
-            if resp.status() != 401 || retried || self.store.get(name)?.oauth.is_none() {
+            if resp.status() != 401 || retried || self.store.get(name).await?.oauth.is_none() {
                 return Ok(resp);
             }
             self.refresh_refused(name, &set).await?;
@@ -259,7 +259,7 @@ impl Keyport {
     /// `keyport api`: one request, or with `paginate` one per page (only the last may
     /// be unsuccessful).
     pub async fn api(&self, name: &str, req: &ApiRequest) -> Result<Vec<ApiReply>> {
-        let conn = self.store.get(name)?;
+        let conn = self.store.get(name).await?;
         let vendor = vendors::find(&conn.vendor)?;
         let method = req.method.to_ascii_uppercase();
         if !METHODS.contains(&method.as_str()) {

@@ -5,10 +5,10 @@
 
 use crate::error::{ActionKind, VendorError};
 use crate::http::{excerpt, Method};
+use crate::model::Connection;
+use crate::model::Secrets;
 use crate::oauth::{self, Client};
 use crate::secret::{ExposeSecret, SecretString};
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::Connection;
 use crate::time::now;
 use crate::vendors::{self, Vendor};
 use crate::{Error, Keyport, Result};
@@ -36,10 +36,10 @@ pub struct Retired {
 
 impl Keyport {
     pub async fn revoke(&self, name: &str, force: bool) -> Result<RevokeReport> {
-        let _lock = self.store.connection_lock(name).await?;
-        let conn = self.store.get(name)?;
-        let vendor = vendors::find(&conn.vendor)?;
         let session = self.vault.session().await?;
+        let claim = self.claim(&*session, name).await?;
+        let conn = self.store.get(name).await?;
+        let vendor = vendors::find(&conn.vendor)?;
         let secrets = session.load(name).await?;
         let (mut steps, failure) = match &secrets {
             Some(s) => self.revoke_at_vendor(vendor, &conn, s, None).await,
@@ -54,10 +54,8 @@ impl Keyport {
             None => false,
         };
         session.delete(name).await?;
-        self.store.update(|d| {
-            d.connections.retain(|c| c.name != name);
-            Ok(())
-        })?;
+        self.store.remove(name).await?;
+        drop(claim);
         steps.push("Deleted the tokens from the keychain and the connection from Keyport.".into());
         let detail = forced.then(|| "removed here only: the vendor step failed".to_owned());
         self.record(name, crate::activity::EventKind::Revoked, true, detail);

@@ -35,7 +35,7 @@ pub fn parse_reference(r: &str) -> Result<(&str, &str)> {
     if name.is_empty() || field.is_empty() {
         return Err(bad());
     }
-    crate::storage::metadata::validate_name(name)?;
+    crate::model::validate_name(name)?;
     Ok((name, field))
 }
 
@@ -43,7 +43,7 @@ impl Keyport {
     /// Every value a script gets of `name`, with the token as it is now (the caller
     /// refreshes first when it must not be near expiry).
     pub async fn script_values(&self, name: &str) -> Result<Vec<ScriptValue>> {
-        let conn = self.store.get(name)?;
+        let conn = self.store.get(name).await?;
         let vendor = vendors::find(&conn.vendor)?;
         let secrets = self.vault.session().await?.secrets(name).await?;
         let token = secrets

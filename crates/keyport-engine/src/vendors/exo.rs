@@ -13,9 +13,9 @@
 
 use super::{common, join, need, Field, Header, Probe, Slot, Vendor};
 use crate::http::basic;
+use crate::model::Connection;
+use crate::model::Secrets;
 use crate::secret::ExposeSecret;
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::Connection;
 use crate::Result;
 
 pub struct Exo;

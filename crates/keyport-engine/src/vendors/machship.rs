@@ -7,9 +7,9 @@
 
 use super::{common, join, need, Field, Header, Probe, Vendor};
 use crate::http::Method;
+use crate::model::Connection;
+use crate::model::Secrets;
 use crate::secret::ExposeSecret;
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::Connection;
 use crate::Result;
 
 pub struct MachShip;

@@ -16,9 +16,9 @@ mod xentral;
 
 use crate::error::ActionKind;
 use crate::http::Method;
+use crate::model::Secrets;
+use crate::model::{Account, ClientAuth, Connection};
 use crate::secret::{secret, ExposeSecret, SecretString};
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::{Account, ClientAuth, Connection};
 use crate::{Error, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -380,15 +380,7 @@ impl Probe {
     }
 }
 
-/// Where a secret field's value is kept in the connection's keychain entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Slot {
-    Token,
-    ClientSecret,
-    Username,
-    Password,
-    ApiKey,
-}
+pub use crate::model::Slot;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

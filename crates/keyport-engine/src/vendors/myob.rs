@@ -27,9 +27,9 @@ use super::{
 };
 use crate::error::ActionKind;
 use crate::http::b64_pair;
+use crate::model::Secrets;
+use crate::model::{Account, ClientAuth, Connection};
 use crate::secret::ExposeSecret;
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::{Account, ClientAuth, Connection};
 use crate::Result;
 use std::collections::BTreeMap;
 

@@ -13,7 +13,7 @@
 use super::{
     common, join, Detail, Endpoints, Field, Input, OAuth, Pkce, Plan, Probe, Values, Vendor,
 };
-use crate::storage::metadata::{ClientAuth, Connection};
+use crate::model::{ClientAuth, Connection};
 use crate::{Error, Result};
 
 const DEFAULT_CHAIN_DAYS: &str = "30";

@@ -7,9 +7,9 @@
 
 use super::{common, join, need, Detail, Field, Header, Probe, Slot, Values, Vendor};
 use crate::http::b64_pair;
+use crate::model::Secrets;
+use crate::model::{Account, Connection};
 use crate::secret::ExposeSecret;
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::{Account, Connection};
 use crate::Result;
 
 pub struct MyobDesktop;

@@ -7,7 +7,7 @@
 //!   was found: the person gives the instance URL and a path to test with.
 
 use super::{common, join, Field, Probe, Vendor};
-use crate::storage::metadata::Connection;
+use crate::model::Connection;
 use crate::{Error, Result};
 
 pub struct O4;

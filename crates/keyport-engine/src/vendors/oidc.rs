@@ -3,7 +3,7 @@
 //! client authentication in the body, with HTTP Basic, or none (a public client).
 
 use super::{join, Endpoints, Field, Input, OAuth, Pkce, Plan, Probe, Values, Vendor};
-use crate::storage::metadata::{ClientAuth, Connection};
+use crate::model::{ClientAuth, Connection};
 use crate::{Error, Result};
 
 pub struct Oidc;

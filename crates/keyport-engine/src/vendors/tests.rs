@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::http::{b64_pair, basic};
-use crate::storage::metadata::{Health, OAuthMeta};
+use crate::model::{Health, OAuthMeta};
 
 fn conn(vendor: &dyn Vendor) -> Connection {
     Connection {

@@ -8,8 +8,8 @@
 //!   application/json` (v1/v2 want vendor media types, and a wrong one gives 406).
 
 use super::{common, join, need, Field, Header, Probe, Vendor};
-use crate::storage::keychain::Secrets;
-use crate::storage::metadata::Connection;
+use crate::model::Connection;
+use crate::model::Secrets;
 use crate::Result;
 
 pub struct Xentral;
