@@ -259,6 +259,15 @@ function row(v) {
     u.title = v.unverified;
     head.append(u);
   }
+  if (v.store) {
+    // Kept in a shared store (OpenBao / Vault), not this computer's keychain.
+    const s = document.createElement("span");
+    s.className = "badge shared";
+    s.dataset.shared = v.store;
+    s.textContent = "Shared";
+    s.title = `Lives in ${v.store}` + (v.last_refresh_by ? `; last refreshed by ${v.last_refresh_by}` : "");
+    head.append(s);
+  }
 
   const meta = document.createElement("div");
   meta.className = "conn-meta";
