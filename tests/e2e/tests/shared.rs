@@ -73,7 +73,7 @@ fn three_hosts_times_twenty_callers_refresh_once_per_expiry() {
     let bao = Bao::dev();
     let w = shared_world("bao-three", &bao);
     let (b, c) = (TestEnv::new("bao-host-b"), TestEnv::new("bao-host-c"));
-    for round in 0..3 {
+    for round in 0..10 {
         expire(&w, &bao, "erp");
         let before = num(&stats(&w.mock), "refreshes");
         let mut children = Vec::new();
@@ -270,7 +270,18 @@ fn a_restarted_server_keeps_the_connection_and_unshare_brings_it_back() {
     let w = shared_world("bao-restart", &bao);
     let b = TestEnv::new("bao-host-b3");
     let first = ok(headless(&b, &bao).args(["token", "erp"]).run());
+    // A sealed server: a clear error, nothing written, the entry as it was.
+    let (entry, version) = bao.entry("secret", PREFIX, "erp");
+    let (s, v) = bao.api("PUT", "sys/seal", Some(json!({})));
+    assert!(s == 204 || s == 200, "sealed: {s} {v}");
+    let o = headless(&b, &bao).args(["token", "erp"]).run();
+    fails_with(&o, 13, "sealed");
     bao.restart();
+    assert_eq!(
+        bao.entry("secret", PREFIX, "erp"),
+        (entry, version),
+        "nothing written while sealed"
+    );
     expire(&w, &bao, "erp");
     let after = ok(headless(&b, &bao).args(["token", "erp"]).run());
     assert_ne!(first, after, "refreshed after the restart");
