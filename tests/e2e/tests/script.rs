@@ -174,6 +174,7 @@ fn exec_env_inject_and_read_hand_the_account_values_to_scripts() {
 
 #[test]
 fn a_child_running_through_three_expiries_always_reads_a_valid_token_from_the_file() {
+    let _quiet = crate::util::timing_sensitive();
     let w = world("keep-fresh");
     control(&w.mock, "/_mock/config", json!({"access_ttl_secs": 4}));
     advanced_client(&w.mock, w.port);
