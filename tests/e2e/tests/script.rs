@@ -172,6 +172,7 @@ fn exec_env_inject_and_read_hand_the_account_values_to_scripts() {
 
 #[test]
 fn a_child_running_through_three_expiries_always_reads_a_valid_token_from_the_file() {
+    let _quiet = crate::util::timing_sensitive();
     let w = advanced_world_with("keep-fresh", "erp", Some(json!({"access_ttl_secs": 4})));
     // Every second for 14 s (three and a half lifetimes): the token in the file, used.
     let script = r#"for i in $(seq 14); do

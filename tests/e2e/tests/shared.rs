@@ -70,6 +70,7 @@ fn shared_world(label: &str, bao: &Bao) -> World {
 
 #[test]
 fn three_hosts_times_twenty_callers_refresh_once_per_expiry() {
+    let _heavy = crate::util::timing_sensitive();
     let bao = Bao::dev();
     let w = shared_world("bao-three", &bao);
     let (b, c) = (TestEnv::new("bao-host-b"), TestEnv::new("bao-host-c"));
@@ -140,6 +141,7 @@ fn three_hosts_times_twenty_callers_refresh_once_per_expiry() {
 
 #[test]
 fn a_dead_hosts_claim_is_taken_over_and_a_cut_off_rotation_is_reported() {
+    let _heavy = crate::util::timing_sensitive();
     let bao = Bao::dev();
     let w = shared_world("bao-takeover", &bao);
     let c = TestEnv::new("bao-host-c2");
@@ -209,6 +211,7 @@ fn a_dead_hosts_claim_is_taken_over_and_a_cut_off_rotation_is_reported() {
 
 #[test]
 fn a_bad_token_a_missing_mount_and_a_kv1_mount_are_clear_errors_with_nothing_written() {
+    let _heavy = crate::util::timing_sensitive();
     let bao = Bao::dev();
     let (s, v) = bao.api(
         "POST",
@@ -266,6 +269,7 @@ fn a_bad_token_a_missing_mount_and_a_kv1_mount_are_clear_errors_with_nothing_wri
 
 #[test]
 fn a_restarted_server_keeps_the_connection_and_unshare_brings_it_back() {
+    let _heavy = crate::util::timing_sensitive();
     let mut bao = Bao::file();
     let w = shared_world("bao-restart", &bao);
     let b = TestEnv::new("bao-host-b3");
@@ -313,6 +317,7 @@ fn a_restarted_server_keeps_the_connection_and_unshare_brings_it_back() {
 /// straight into the store (`add --store`): no keychain, no metadata file.
 #[test]
 fn a_server_adds_and_reads_with_approle_alone() {
+    let _heavy = crate::util::timing_sensitive();
     let bao = Bao::dev();
     let call = |m: &str, p: &str, b: serde_json::Value| {
         let (s, v) = bao.api(m, p, Some(b));

@@ -156,3 +156,10 @@ pub fn list(env: &TestEnv) -> Vec<Value> {
         .cloned()
         .unwrap_or_default()
 }
+
+/// Held by tests that start bursts of processes and by tests whose timing such a burst
+/// would upset (a token file renewed a second before expiry): they never overlap.
+pub fn timing_sensitive() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
