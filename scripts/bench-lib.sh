@@ -1,5 +1,21 @@
-# Shared by the bench scripts (sourced): `table CSV "KEYS" "LABEL|LABEL…"` prints a markdown
-# table of some commands of a hyperfine CSV export, relative to the first one.
+# Shared by the bench scripts (sourced, after they set ROOT and work).
+
+# `start_mock`: the release mock vendor on a free loopback port; sets `mock` (its pid) and
+# `base` (its URL).
+start_mock() {
+  "$ROOT/target/release/keyport-mock" --addr 127.0.0.1:0 >"$work/mock.out" 2>&1 &
+  mock=$!
+  base=
+  for _ in $(seq 100); do
+    base=$(sed -n 's/^keyport-mock listening on //p' "$work/mock.out")
+    [ -n "$base" ] && break
+    sleep 0.05
+  done
+  [ -n "$base" ] || { echo "bench: keyport-mock did not start: $(cat "$work/mock.out")" >&2; exit 1; }
+}
+
+# `table CSV "KEYS" "LABEL|LABEL…"` prints a markdown table of some commands of a
+# hyperfine CSV export, relative to the first one.
 table() {
   awk -F, -v keys="$2" -v labels="$3" '
     NR > 1 { mean[$1] = $2; sd[$1] = $3; min[$1] = $7 }

@@ -34,15 +34,9 @@ cleanup() {
 trap cleanup EXIT
 export PATH="$ROOT/target/release:$PATH"
 
-"$ROOT/target/release/keyport-mock" --addr 127.0.0.1:0 >"$work/mock.out" 2>&1 &
-mock=$!
-base=
-for _ in $(seq 100); do
-  base=$(sed -n 's/^keyport-mock listening on //p' "$work/mock.out")
-  [ -n "$base" ] && break
-  sleep 0.05
-done
-[ -n "$base" ] || die "keyport-mock did not start"
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
+start_mock
 
 # A MachShip token the mock issued, added (and tried) as a user would.
 token=$(curl -fsS "$base/_mock/issue" -H 'Content-Type: application/json' -d '{"vendor":"machship"}' |
@@ -78,8 +72,6 @@ hyperfine -N --warmup 20 --runs "$runs" --export-csv "$work/scripts.csv" \
   -n curl "curl -sS -o /dev/null -X POST -H @$work/headers $url" \
   -n proxy "curl -sS -o /dev/null -X POST ${purl}authenticate/ping" >/dev/null
 
-# shellcheck source=scripts/bench-lib.sh
-. "$ROOT/scripts/bench-lib.sh"
 echo "## exec with the agent running (one hyperfine run, $runs runs each)"
 table "$work/scripts.csv" "exec sh-token true" \
   "\`keyport exec bench -- true\`|\`sh -c 'T=\$(keyport token bench); exec true'\`|\`/bin/true\`"

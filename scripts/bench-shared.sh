@@ -42,15 +42,9 @@ export BAO_ADDR="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -fsS "$BAO_ADDR/v1/sys/health" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "$BAO_ADDR/v1/sys/health" >/dev/null || die "bao did not start: $(cat "$work/bao.log")"
 
-"$ROOT/target/release/keyport-mock" --addr 127.0.0.1:0 >"$work/mock.out" 2>&1 &
-mock=$!
-base=
-for _ in $(seq 100); do
-  base=$(sed -n 's/^keyport-mock listening on //p' "$work/mock.out")
-  [ -n "$base" ] && break
-  sleep 0.05
-done
-[ -n "$base" ] || die "keyport-mock did not start"
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
+start_mock
 
 export KEYPORT_CONFIG_DIR="$work/keyport" KEYPORT_KEYCHAIN_SERVICE="keyport-bench-$$"
 export KEYPORT_STORE="bao://127.0.0.1:$port/secret/keyport"
@@ -77,8 +71,6 @@ hyperfine -N --warmup 20 --runs "$runs" --export-csv "$work/shared.csv" \
   -n curl "curl -sS -o /dev/null -H X-Vault-Token:$BAO_TOKEN $read_url" \
   -n bao "$BAO kv get -field=secrets secret/keyport/bench" >/dev/null
 
-# shellcheck source=scripts/bench-lib.sh
-. "$ROOT/scripts/bench-lib.sh"
 echo "## a shared connection's token (OpenBao dev server on loopback; one hyperfine run, $runs runs each)"
 table "$work/shared.csv" "curl direct agent bao" \
   "\`curl\` of the KV v2 read|\`keyport token bench\` (from the store)|\`keyport token bench\` (agent running)|\`bao kv get -field=secrets\`"

@@ -55,15 +55,9 @@ export PATH="$ROOT/target/release:$PATH"
 [ "$(command -v keyport)" = "$ROOT/target/release/keyport" ] || die "target/release/keyport missing"
 
 # --- the mock vendor (its OIDC provider issues oidc-agent's tokens) ----------------
-"$ROOT/target/release/keyport-mock" --addr 127.0.0.1:0 >"$work/mock.out" 2>&1 &
-mock=$!
-base=
-for _ in $(seq 100); do
-  base=$(sed -n 's/^keyport-mock listening on //p' "$work/mock.out")
-  [ -n "$base" ] && break
-  sleep 0.05
-done
-[ -n "$base" ] || die "keyport-mock did not start: $(cat "$work/mock.out")"
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
+start_mock
 
 # --- keyport: the same token in both folders, the floor entry of the same size -----
 token="bench-$(random 40)"
@@ -129,8 +123,6 @@ hyperfine -N --warmup 20 --runs "$runs" --export-csv "$work/token.csv" \
   -n oidc-version "env oidc-token --version" \
   -n true "env /bin/true" >/dev/null
 
-# shellcheck source=scripts/bench-lib.sh
-. "$ROOT/scripts/bench-lib.sh"
 echo "## token from memory: keyport's agent vs oidc-agent (one hyperfine run, $runs runs each)"
 table "$work/token.csv" "agent oidc" \
   "\`env keyport token bench\` (agent running)|\`env oidc-token bench\` (oidc-agent running)"
