@@ -288,10 +288,19 @@ mod tests {
     use super::*;
     use crate::model::OAuthMeta;
 
+    /// The id of the first vendor of `kind` (these tests name no vendor).
+    fn first_of(kind: Kind) -> String {
+        vendors::all()
+            .find(|v| v.kind() == kind)
+            .expect("a vendor of each kind")
+            .id()
+            .to_owned()
+    }
+
     fn oauth(expires_at: i64, has_refresh_token: bool, health: Health) -> ConnectionView {
         let c = Connection {
             name: "c".into(),
-            vendor: "oidc".into(),
+            vendor: first_of(Kind::Oauth),
             oauth: Some(OAuthMeta {
                 client_id: "id".into(),
                 authorize_url: String::new(),
@@ -339,7 +348,7 @@ mod tests {
         let admin = ConnectionView::at(
             &Connection {
                 name: "a".into(),
-                vendor: "machship".into(),
+                vendor: first_of(Kind::Admin),
                 expires_at: Some(now + 10),
                 ..Connection::default()
             },

@@ -1,10 +1,11 @@
 //! The commands, one file per group: `tokens` (token, headers, curl, refresh, test),
 //! `api`, `proxy`, `connect` (connect, reconnect, add), `manage` (list, show, edit, revoke, set-token,
-//! vendors, completions), `script` (exec, env, inject, read), `agent`.
+//! vendors, completions), `exec`, `script` (env, inject, read), `agent`.
 
 mod agent;
 pub mod api;
 mod connect;
+mod exec;
 mod manage;
 pub mod proxy;
 mod script;
@@ -98,7 +99,7 @@ pub async fn run(kp: &Arc<Keyport>, matches: &ArgMatches) -> Result<ExitCode, Er
             prefix,
             no_keep_fresh,
             command,
-        } => script::exec(kp, &names, &prefix, !no_keep_fresh, command).await,
+        } => exec::exec(kp, &names, &prefix, !no_keep_fresh, command).await,
         Command::Env {
             names,
             prefix,
