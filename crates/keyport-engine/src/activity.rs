@@ -27,6 +27,8 @@ pub enum EventKind {
     TokenReplaced,
     Edited,
     Revoked,
+    /// Imported from another computer's export (no secret came with it).
+    Imported,
 }
 
 /// Where an event came from: the process that did it.
