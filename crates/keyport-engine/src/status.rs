@@ -275,12 +275,30 @@ fn account(c: &Connection, details: &[Detail]) -> Option<String> {
         .find_map(|k| details.iter().find(|d| d.key == *k))
         .map(|d| d.value.clone())
         .or_else(|| c.note.clone())
-        .or_else(|| {
-            c.base_url
-                .as_deref()
-                .and_then(|u| url::Url::parse(u).ok())
-                .and_then(|u| u.host_str().map(str::to_owned))
-        })
+        .or_else(|| c.base_url.as_deref().and_then(host))
+}
+
+/// The host of a stored base URL. Keyport stores them as the `url` crate wrote them
+/// (scheme, `//`, an ASCII host): read straight off the text, a list of a thousand
+/// connections parses no URL; anything unusual is parsed.
+fn host(u: &str) -> Option<String> {
+    let plain = |h: &str| {
+        !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+    };
+    let rest = u.split_once("://").map(|(_, r)| r)?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let h = authority.rsplit_once(':').map_or(authority, |(h, _)| h);
+    if !authority.contains('@')
+        && plain(h)
+        && h.bytes().any(|b| b.is_ascii_alphabetic() || b == b'.')
+    {
+        return Some(h.to_ascii_lowercase());
+    }
+    url::Url::parse(u)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
 }
 
 #[cfg(test)]
@@ -320,6 +338,23 @@ mod tests {
             ..Connection::default()
         };
         ConnectionView::at(&c, 1_000_000)
+    }
+
+    #[test]
+    fn a_base_urls_host_is_read_as_the_url_crate_reads_it() {
+        for u in [
+            "https://acme.xentral.biz/api",
+            "http://127.0.0.1:8977/machship/apiv2",
+            "https://EXO.api.myob.com",
+            "http://[::1]:8080/x",
+            "https://user@host.example/x",
+            "http://localhost:8888",
+            "https://xn--bcher-kva.example/a?b#c",
+        ] {
+            let want = url::Url::parse(u).unwrap().host_str().map(str::to_owned);
+            assert_eq!(host(u), want, "{u}");
+        }
+        assert_eq!(host("not a url"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod installed;
 mod manual;
 mod script;
 mod shared;
+mod transfer;
 mod tray;
 mod util;
 mod window;

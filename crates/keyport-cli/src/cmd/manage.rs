@@ -23,11 +23,14 @@ pub async fn list(
                 .is_some_and(|x| x.eq_ignore_ascii_case(c))
         });
     }
+    // One write, not one per line (standard output flushes at each line end).
+    let mut buf = Vec::with_capacity(96 * (list.len() + 1));
     if as_json {
-        json(out, &list)?;
+        json(&mut buf, &list)?;
     } else {
-        write(out::table(out, &list))?;
+        write(out::table(&mut buf, &list))?;
     }
+    write(out.write_all(&buf))?;
     Ok(ExitCode::SUCCESS)
 }
 

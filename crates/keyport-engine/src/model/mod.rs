@@ -3,7 +3,10 @@
 //! No storage here and no vendor: the stores (`storage/`) and the vendors (`vendors/`)
 //! both build on this module, and it on neither.
 
+mod de;
 mod secrets;
+
+pub(crate) use de::Key;
 
 pub use secrets::{Secrets, Slot};
 
@@ -88,7 +91,9 @@ pub struct Account {
     pub email: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// Read by hand (`de.rs`): one pass over its keys, the unknown ones kept, without the
+/// buffering a derived `flatten` costs (a thousand connections are read for each `list`).
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Connection {
     pub name: String,
     /// The vendor's id (`vendors::find`).

@@ -15,10 +15,39 @@ pub(crate) struct Found {
 }
 
 pub(crate) fn find(bytes: &[u8], name: &str) -> serde_json::Result<Found> {
+    if let Some(found) = by_layout(bytes, name) {
+        return Ok(found);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let found = Top(name).deserialize(&mut de)?;
     de.end()?;
     Ok(found)
+}
+
+/// The file as Keyport writes it (serde_json's pretty layout: a connection is an element
+/// of the top-level `connections` array, its first key `name`), found by its bytes alone:
+/// `\n    {\n      "name": "NAME",\n` holds raw line breaks, which no JSON string can, so
+/// it is an element of a top-level array; it must lie between `\n  "connections": [\n` and
+/// that array's end, `\n  ]`. Only that object is parsed, and its name checked. `None`
+/// when the file is laid out otherwise (hand-edited) or the name is not there: the full
+/// scan then decides.
+fn by_layout(bytes: &[u8], name: &str) -> Option<Found> {
+    use memchr::memmem;
+    crate::model::validate_name(name).ok()?;
+    let version = bytes.strip_prefix(b"{\n  \"version\": ").and_then(|rest| {
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+    })?;
+    let start = memmem::find(bytes, b"\n  \"connections\": [\n")?;
+    let end = start + memmem::find(&bytes[start..], b"\n  ]")?;
+    let needle = format!("\n    {{\n      \"name\": \"{name}\",\n");
+    let at = start + memmem::find(&bytes[start..end], needle.as_bytes())? + 5;
+    let mut stream = serde_json::Deserializer::from_slice(&bytes[at..]).into_iter::<Connection>();
+    let c = stream.next()?.ok()?;
+    (c.name == name).then_some(Found {
+        version: Some(version),
+        connection: Some(c),
+    })
 }
 
 struct Top<'n>(&'n str);
@@ -40,7 +69,7 @@ impl<'de> Visitor<'de> for Top<'_> {
             version: None,
             connection: None,
         };
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(crate::model::Key(key)) = map.next_key()? {
             match key.as_ref() {
                 "version" => found.version = Some(map.next_value()?),
                 "connections" => found.connection = map.next_value_seed(List(self.0))?,
@@ -97,7 +126,7 @@ impl<'de> Visitor<'de> for One<'_> {
         // Keyport writes `name` first: a connection of another name is skipped at once.
         // Any other order (a hand-edited file) is read whole, then judged by its name.
         let mut fields = serde_json::Map::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(crate::model::Key(key)) = map.next_key()? {
             if key == "name" {
                 let name: std::borrow::Cow<'de, str> = map.next_value()?;
                 if name != self.0 {
@@ -143,5 +172,38 @@ mod tests {
             "cut short"
         );
         assert!(find(br#"{"version":1} x"#, "a").is_err(), "trailing bytes");
+    }
+
+    #[test]
+    fn the_written_layout_is_found_by_its_bytes_and_anything_else_by_the_scan() {
+        let mut data = crate::storage::metadata::StoreData {
+            version: 1,
+            ..Default::default()
+        };
+        for n in ["a", "b", "c"] {
+            data.connections.push(Connection {
+                name: n.into(),
+                vendor: "v".into(),
+                // A note that looks like the layout, inside a string: escaped, never matched.
+                note: Some(format!("\n    {{\n      \"name\": \"{n}x\",\n")),
+                ..Default::default()
+            });
+        }
+        let text = serde_json::to_vec_pretty(&data).unwrap();
+        let b = by_layout(&text, "b").expect("found by its bytes");
+        assert_eq!(b.connection.unwrap().name, "b");
+        assert_eq!(b.version, Some(1));
+        assert!(by_layout(&text, "bx").is_none(), "not in a string");
+        assert!(find(&text, "bx").unwrap().connection.is_none());
+        let compact = serde_json::to_vec(&data).unwrap();
+        assert!(
+            by_layout(&compact, "b").is_none(),
+            "another layout: the scan"
+        );
+        assert_eq!(find(&compact, "b").unwrap().connection.unwrap().name, "b");
+        let newer = String::from_utf8(text)
+            .unwrap()
+            .replace("\"version\": 1", "\"version\": 9");
+        assert_eq!(find(newer.as_bytes(), "c").unwrap().version, Some(9));
     }
 }

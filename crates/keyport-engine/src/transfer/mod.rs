@@ -8,14 +8,18 @@
 
 mod check;
 mod envfile;
+mod format;
 
 pub use envfile::{EnvFile, EnvTool};
+pub use format::{
+    Export, ExportedAccount, ExportedConnection, ExportedOAuth, ExportedRegistration,
+};
 
-use crate::model::{Account, ClientAuth, Connection, Health, OAuthMeta, Registration};
+use crate::model::{Account, Connection, Health, OAuthMeta, Registration};
 use crate::time::now;
 use crate::{ConnectionView, Error, Keyport, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// The file's `format`.
@@ -27,96 +31,6 @@ pub const EXPORT_VERSION: u32 = 1;
 /// its token.
 pub const IMPORTED_OAUTH: &str = "imported from another computer; sign in again here";
 pub const IMPORTED_ADMIN: &str = "imported from another computer; give Keyport its token here";
-
-/// A whole export file.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Export {
-    pub format: String,
-    pub version: u32,
-    pub exported_at: i64,
-    #[serde(default)]
-    pub connections: Vec<ExportedConnection>,
-    #[serde(default)]
-    pub registrations: Vec<ExportedRegistration>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ExportedConnection {
-    pub name: String,
-    pub vendor: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test_path: Option<String>,
-    #[serde(default)]
-    pub account: ExportedAccount,
-    /// An admin-issued token's expiry (the date the person gave).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<i64>,
-    pub created_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub oauth: Option<ExportedOAuth>,
-    /// A shared connection's store: imported as a reference to it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub store: Option<String>,
-}
-
-/// Which account a connection reaches (the same fields as the metadata's).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ExportedAccount {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub business_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-}
-
-/// An OAuth connection's registration and endpoints.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ExportedOAuth {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scopes: String,
-    pub authorize_url: String,
-    pub token_url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revocation_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logout_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    pub client_auth: ClientAuth,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub chain_days: Option<u32>,
-}
-
-/// An app registration: the vendor's remembered, non-secret form values. Its client
-/// secret stays behind.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ExportedRegistration {
-    pub vendor: String,
-    pub client_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authority: Option<String>,
-    #[serde(default)]
-    pub values: BTreeMap<String, String>,
-}
 
 /// What to do with a connection whose name is taken here.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
