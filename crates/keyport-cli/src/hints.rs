@@ -13,7 +13,7 @@ pub fn hints(kp: &Keyport, actions: &[Action], rt: &tokio::runtime::Runtime) -> 
                     None => format!("sign in again: keyport connect VENDOR --name {name} --replace …"),
                 },
                 ActionKind::Reissue => format!(
-                    "issue a new token at the vendor, then: keyport set-token {name}"
+                    "issue a new token at the vendor, then: keyport set-token {name} (one imported from another computer: keyport reconnect {name})"
                 ),
                 ActionKind::Replace => "to replace it, run the same command with --replace".into(),
                 ActionKind::Revoke => format!("to remove it: keyport revoke {name}"),

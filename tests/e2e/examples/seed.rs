@@ -4,6 +4,11 @@
 //! KEYPORT_KEYCHAIN_SERVICE); run it inside `scripts/with-session.sh` for the real keychain.
 //!
 //! seed --count N --vendor ID --base-url URL [--clients K] [--prefix P] [--token-env VAR]
+//!      [--metadata-only]
+//!
+//! --metadata-only writes no keychain entry (a list to show, e.g. the window's; no token
+//! can be handed out): gnome-keyring takes minutes to add a thousand items, the metadata
+//! alone well under a second.
 //!
 //! Names are P0001…PNNNN (default prefix `c`); with --clients K, connection i works for
 //! "Client ((i-1) % K + 1)". The token is $VAR (default: a made-up one per run).
@@ -41,7 +46,13 @@ fn main() {
         .expect("runtime");
     let t = std::time::Instant::now();
     let n = rt
-        .block_on(kp.seed_tokens(&vendor, &conns, &token, &base))
+        .block_on(kp.seed_tokens(
+            &vendor,
+            &conns,
+            &token,
+            &base,
+            !args.iter().any(|a| a == "--metadata-only"),
+        ))
         .unwrap_or_else(|e| panic!("seed: {e}"));
     eprintln!(
         "seeded {n} connections in {:.2} s",
