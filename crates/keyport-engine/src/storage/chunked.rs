@@ -9,10 +9,14 @@
 //! under `HEAD (part I of N, GEN)`. A write puts the parts of a fresh generation first, then
 //! the head in one call, then deletes the previous generation's parts, so a crash at any
 //! point leaves the previous or the new entry readable, never a mix. A reader checks length
-//! and digest and reads once more when a concurrent writer replaced the parts meanwhile.
-//! Deleting removes the head first. Parts that no head names (a crash's leftovers) are
-//! swept by a later write once they are older than [`STRAY_AGE`], so a write still in
-//! flight is never swept; a write that took longer than half that gives up, nothing changed.
+//! and digest and reads once more when a writer replaced the parts meanwhile. Deleting
+//! removes the head first.
+//!
+//! Before parts are written or removed, the generations involved are noted in one more
+//! credential, `HEAD (parts to tidy)`, which is deleted when the change is done. The next
+//! write of the entry deletes the parts of a noted generation its head does not name: what
+//! a crash left behind. That needs no listing of the store (Wine's is unreliable) and is
+//! safe because the writers of one entry take turns (the connection's claim, a file lock).
 //!
 //! Pure code over [`Cells`] (one credential by target); the platform store implements it.
 
@@ -23,13 +27,11 @@ use zeroize::Zeroizing;
 
 /// The largest entry kept at all: far above any vendor's tokens (26 Windows credentials).
 pub(crate) const MAX_ENTRY: usize = 64 * 1024;
-/// Parts of a generation no head names are swept once this old (seconds).
-pub(crate) const STRAY_AGE: u64 = 600;
-/// A write whose parts took longer than this gives up before its head is written.
-const WRITE_WINDOW: u64 = STRAY_AGE / 2;
 /// What a head holding parts starts with. A plain entry never starts with `keyport-`
 /// (one that would is written as parts), so the two cannot be confused.
 const MAGIC: &str = "keyport-parts/1 ";
+/// What the credential of generations to tidy starts with.
+const TIDY: &str = "keyport-tidy/1";
 /// What a credential being created holds before its value: read as no entry at all.
 pub(crate) const PENDING: &[u8] = b"keyport-pending";
 
@@ -45,23 +47,14 @@ pub(crate) trait Cells {
     fn set(&self, target: &str, label: &str, value: &[u8]) -> Result<()>;
     /// Deleting nothing succeeds.
     fn delete(&self, target: &str) -> Result<()>;
-    /// The targets starting with `prefix` that are named as parts.
-    fn parts(&self, prefix: &str) -> Result<Vec<String>>;
-    /// Seconds since the Unix epoch.
-    fn now(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }
 }
 
-/// Where one entry lives: `head` its own target, `label` what people see, `namespace` the
-/// prefix every target of this store's entries starts with (what a sweep looks through).
+/// Where one entry lives: `head` its own target, `label` what people see, `key` the
+/// connection (or registration) it belongs to, for messages.
 pub(crate) struct Names<'a> {
     pub key: &'a str,
     pub head: &'a str,
     pub label: &'a str,
-    pub namespace: &'a str,
 }
 
 struct Head {
@@ -96,7 +89,7 @@ impl Head {
                 sha256: field("sha256")?.to_owned(),
             };
             let ok = fields.len() == 4
-                && generation_time(&head.generation).is_some()
+                && is_generation(&head.generation)
                 && head.bytes <= MAX_ENTRY
                 && head.parts <= MAX_ENTRY
                 && head.sha256.len() == 64;
@@ -110,25 +103,15 @@ fn part_target(head: &str, i: usize, n: usize, generation: &str) -> String {
     format!("{head} (part {i} of {n}, {generation})")
 }
 
-/// A part's target split into its head and its generation.
-fn parse_part(target: &str) -> Option<(&str, &str)> {
-    let (head, rest) = target.rsplit_once(" (part ")?;
-    let (_counts, generation) = rest.strip_suffix(')')?.split_once(", ")?;
-    generation_time(generation).map(|_| (head, generation))
+/// A generation is 16 random hex digits.
+fn is_generation(generation: &str) -> bool {
+    generation.len() == 16 && generation.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// A generation is 16 hex digits: the second it began, then 32 random bits.
-fn generation_time(generation: &str) -> Option<u64> {
-    if generation.len() != 16 || !generation.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    u64::from_str_radix(&generation[..8], 16).ok()
-}
-
-fn fresh_generation(now: u64) -> String {
-    let mut random = [0u8; 4];
+fn fresh_generation() -> String {
+    let mut random = [0u8; 8];
     getrandom::fill(&mut random).expect("the OS random source works");
-    format!("{:08x}{:08x}", now as u32, u32::from_be_bytes(random))
+    hex(&random)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -140,6 +123,62 @@ fn damaged(key: &str, detail: &str) -> Error {
         name: key.into(),
         detail: detail.into(),
     }
+}
+
+fn tidy_target(head: &str) -> String {
+    format!("{head} (parts to tidy)")
+}
+
+/// The head's parts, when it names some.
+fn parts_of(cells: &dyn Cells, head: &str) -> Result<Option<Head>> {
+    Ok(cells
+        .get(head)?
+        .and_then(|v| Head::parse(&v).and_then(|h| h.ok())))
+}
+
+/// The generations noted in `HEAD (parts to tidy)`: `(generation, parts)`.
+fn noted(cells: &dyn Cells, head: &str) -> Result<Vec<(String, usize)>> {
+    let Some(v) = cells.get(&tidy_target(head))? else {
+        return Ok(Vec::new());
+    };
+    let text = String::from_utf8_lossy(&v);
+    let Some(rest) = text.strip_prefix(TIDY) else {
+        return Ok(Vec::new());
+    };
+    Ok(rest
+        .split_whitespace()
+        .filter_map(|g| {
+            let (generation, n) = g.split_once(':')?;
+            let n: usize = n.parse().ok()?;
+            (is_generation(generation) && n <= MAX_ENTRY).then(|| (generation.to_owned(), n))
+        })
+        .collect())
+}
+
+fn note(cells: &dyn Cells, names: &Names, generations: &[(&str, usize)]) -> Result<()> {
+    let mut line = TIDY.to_owned();
+    for (generation, n) in generations {
+        line.push_str(&format!(" {generation}:{n}"));
+    }
+    let label = format!("{} (parts to tidy)", names.label);
+    cells.set(&tidy_target(names.head), &label, line.as_bytes())
+}
+
+fn remove_parts(cells: &dyn Cells, head: &str, generation: &str, n: usize) -> Result<()> {
+    for i in 1..=n {
+        cells.delete(&part_target(head, i, n, generation))?;
+    }
+    Ok(())
+}
+
+/// Deletes the parts a crash left: the noted generations the head does not name.
+fn tidy(cells: &dyn Cells, names: &Names, current: Option<&Head>) -> Result<()> {
+    for (generation, n) in noted(cells, names.head)? {
+        if current.map(|h| h.generation.as_str()) != Some(generation.as_str()) {
+            remove_parts(cells, names.head, &generation, n)?;
+        }
+    }
+    Ok(())
 }
 
 /// The entry under `names.head`, whole, or `None` when there is none.
@@ -194,101 +233,88 @@ pub(crate) fn write(cells: &dyn Cells, names: &Names, value: &[u8]) -> Result<()
             max: MAX_ENTRY,
         });
     }
-    let previous = cells
-        .get(names.head)?
-        .and_then(|v| Head::parse(&v).and_then(|h| h.ok()));
+    let previous = parts_of(cells, names.head)?;
+    tidy(cells, names, previous.as_ref())?;
+    let old = previous.as_ref().map(|p| (p.generation.as_str(), p.parts));
     let plain =
         !value.is_empty() && value.len() <= cells.limit() && !value.starts_with(b"keyport-");
     if plain {
+        if let Some(old) = old {
+            note(cells, names, &[old])?;
+        }
         cells.set(names.head, names.label, value)?;
     } else {
-        let head = write_parts(cells, names, value)?;
-        cells.set(names.head, names.label, head.line().as_bytes())?;
-    }
-    // The new entry stands; what follows only tidies up, and a failure there loses nothing.
-    if let Some(p) = previous {
-        for i in 1..=p.parts {
-            let _ = cells.delete(&part_target(names.head, i, p.parts, &p.generation));
+        let head = Head {
+            generation: fresh_generation(),
+            parts: value.len().div_ceil(cells.limit().max(1)),
+            bytes: value.len(),
+            sha256: hex(&Sha256::digest(value)),
+        };
+        let new = (head.generation.as_str(), head.parts);
+        note(
+            cells,
+            names,
+            &[Some(new), old].into_iter().flatten().collect::<Vec<_>>(),
+        )?;
+        let undo = || {
+            let _ = remove_parts(cells, names.head, new.0, new.1);
+        };
+        for (i, piece) in value.chunks(cells.limit().max(1)).enumerate() {
+            let label = format!("{} (part {} of {})", names.label, i + 1, head.parts);
+            let target = part_target(names.head, i + 1, head.parts, &head.generation);
+            if let Err(e) = cells.set(&target, &label, piece) {
+                undo();
+                return Err(e);
+            }
         }
-    }
-    let _ = sweep(cells, names.namespace);
-    Ok(())
-}
-
-/// Writes the parts of a fresh generation; on failure, removes those it wrote.
-fn write_parts(cells: &dyn Cells, names: &Names, value: &[u8]) -> Result<Head> {
-    let started = cells.now();
-    let generation = fresh_generation(started);
-    let pieces: Vec<&[u8]> = value.chunks(cells.limit().max(1)).collect();
-    let n = pieces.len();
-    let target = |i| part_target(names.head, i, n, &generation);
-    let undo = |upto: usize| {
-        for i in 1..=upto {
-            let _ = cells.delete(&target(i));
-        }
-    };
-    for (i, piece) in pieces.iter().enumerate() {
-        let label = format!("{} (part {} of {n})", names.label, i + 1);
-        if let Err(e) = cells.set(&target(i + 1), &label, piece) {
-            undo(i + 1);
+        if let Err(e) = cells.set(names.head, names.label, head.line().as_bytes()) {
+            undo();
             return Err(e);
         }
     }
-    if cells.now().saturating_sub(started) > WRITE_WINDOW {
-        undo(n);
-        return Err(super::keychain::unavailable(format!(
-            "writing the {n} credentials that hold one entry took more than {WRITE_WINDOW} s, so it was given up and nothing changed; try again"
-        )));
+    // The new entry stands; what follows only tidies up, and the next write finishes it.
+    if let Some((generation, n)) = old {
+        if remove_parts(cells, names.head, generation, n).is_err() {
+            return Ok(());
+        }
     }
-    Ok(Head {
-        generation,
-        parts: n,
-        bytes: value.len(),
-        sha256: hex(&Sha256::digest(value)),
-    })
+    let _ = cells.delete(&tidy_target(names.head));
+    Ok(())
 }
 
 /// Deletes the entry: the head first, so no reader ever finds a head without its parts.
 pub(crate) fn delete(cells: &dyn Cells, names: &Names) -> Result<()> {
-    let previous = cells
-        .get(names.head)?
-        .and_then(|v| Head::parse(&v).and_then(|h| h.ok()));
+    let previous = parts_of(cells, names.head)?;
+    tidy(cells, names, previous.as_ref())?;
+    if let Some(p) = &previous {
+        note(cells, names, &[(p.generation.as_str(), p.parts)])?;
+    }
     cells.delete(names.head)?;
-    // Gone for every reader now; parts left by a failure here are swept later.
+    // Gone for every reader now; what a failure here leaves, the next write tidies.
     if let Some(p) = previous {
-        for i in 1..=p.parts {
-            let _ = cells.delete(&part_target(names.head, i, p.parts, &p.generation));
+        if remove_parts(cells, names.head, &p.generation, p.parts).is_err() {
+            return Ok(());
         }
     }
-    let _ = sweep(cells, names.namespace);
+    let _ = cells.delete(&tidy_target(names.head));
     Ok(())
 }
 
-/// Deletes the parts under `namespace` that their head does not name and that are older
-/// than [`STRAY_AGE`].
-fn sweep(cells: &dyn Cells, namespace: &str) -> Result<()> {
-    let now = cells.now();
-    let mut heads: HashMap<String, Option<String>> = HashMap::new();
-    for target in cells.parts(namespace)? {
-        let Some((head, generation)) = parse_part(&target) else {
-            continue;
-        };
-        let young = generation_time(generation).is_some_and(|t| now < t + STRAY_AGE);
-        if young || !target.starts_with(namespace) {
-            continue;
-        }
-        if !heads.contains_key(head) {
-            let named = cells
-                .get(head)?
-                .and_then(|v| Head::parse(&v).and_then(|h| h.ok()))
-                .map(|h| h.generation);
-            heads.insert(head.to_owned(), named);
-        }
-        if heads[head].as_deref() != Some(generation) {
-            cells.delete(&target)?;
-        }
+/// The targets the entry occupies now (its head, its parts, a note to tidy), for tests and
+/// for people looking for them.
+#[cfg(test)]
+pub(crate) fn targets(cells: &dyn Cells, names: &Names) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    if cells.get(names.head)?.is_some() {
+        out.push(names.head.to_owned());
     }
-    Ok(())
+    if let Some(h) = parts_of(cells, names.head)? {
+        out.extend((1..=h.parts).map(|i| part_target(names.head, i, h.parts, &h.generation)));
+    }
+    if cells.get(&tidy_target(names.head))?.is_some() {
+        out.push(tidy_target(names.head));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
-//! The chunking over an in-memory store that enforces a small limit, keeps a clock of its
-//! own and can be made to fail from any write on (a crash: nothing after it lands).
+//! The chunking over an in-memory store that enforces a small limit and can be made to
+//! fail from any write on (a crash: nothing after it lands).
 
 use super::*;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 type Hook = Box<dyn FnOnce() + Send>;
@@ -11,9 +11,6 @@ type Hook = Box<dyn FnOnce() + Send>;
 struct Fake {
     cells: Mutex<BTreeMap<String, (String, Vec<u8>)>>,
     limit: usize,
-    now: AtomicU64,
-    /// Seconds the clock moves on at every write.
-    tick: AtomicU64,
     writes: AtomicUsize,
     /// From this write on (counted from 0), every write and delete fails.
     crash_at: AtomicUsize,
@@ -22,14 +19,12 @@ struct Fake {
 }
 
 const HEAD: &str = "Keyport: acme";
-const NAMESPACE: &str = "Keyport: ";
 
 fn names() -> Names<'static> {
     Names {
         key: "acme",
         head: HEAD,
         label: "Keyport: acme — Vendor API",
-        namespace: NAMESPACE,
     }
 }
 
@@ -38,8 +33,6 @@ impl Fake {
         Fake {
             cells: Mutex::new(BTreeMap::new()),
             limit,
-            now: AtomicU64::new(1_800_000_000),
-            tick: AtomicU64::new(0),
             writes: AtomicUsize::new(0),
             crash_at: AtomicUsize::new(usize::MAX),
             before_part_read: Mutex::new(None),
@@ -53,15 +46,11 @@ impl Fake {
     fn copy(&self) -> Fake {
         let f = Fake::new(self.limit);
         *f.cells() = self.cells().clone();
-        f.now
-            .store(self.now.load(Ordering::SeqCst), Ordering::SeqCst);
         f
     }
 
     fn mutate(&self) -> Result<()> {
         let n = self.writes.fetch_add(1, Ordering::SeqCst);
-        self.now
-            .fetch_add(self.tick.load(Ordering::SeqCst), Ordering::SeqCst);
         if n >= self.crash_at.load(Ordering::SeqCst) {
             return Err(crate::storage::keychain::unavailable("crashed"));
         }
@@ -74,10 +63,6 @@ impl Fake {
 
     fn read(&self) -> Option<Vec<u8>> {
         read(self, &names()).unwrap().map(|v| v.to_vec())
-    }
-
-    fn later(&self, secs: u64) {
-        self.now.fetch_add(secs, Ordering::SeqCst);
     }
 }
 
@@ -115,18 +100,6 @@ impl Cells for Fake {
         self.mutate()?;
         self.cells().remove(target);
         Ok(())
-    }
-
-    fn parts(&self, prefix: &str) -> Result<Vec<String>> {
-        Ok(self
-            .targets()
-            .into_iter()
-            .filter(|t| t.starts_with(prefix) && t.contains(" (part "))
-            .collect())
-    }
-
-    fn now(&self) -> u64 {
-        self.now.load(Ordering::SeqCst)
     }
 }
 
@@ -232,8 +205,7 @@ fn crash_everywhere(old: Option<&[u8]>, new: Option<&[u8]>) {
         if done {
             assert_eq!(got.as_deref(), new, "crash at write {k}: reported done");
         }
-        // Whatever a crash left is swept once old, and the next value is read whole.
-        f.later(STRAY_AGE + 1);
+        // Whatever a crash left is tidied by the next write, and that value is read whole.
         let next = value(700, 9);
         write(&f, &names(), &next).unwrap();
         assert_eq!(f.read(), Some(next), "after crash at write {k}");
@@ -297,37 +269,24 @@ fn an_entry_too_large_even_for_parts_is_refused_and_nothing_changes() {
 }
 
 #[test]
-fn strays_are_swept_only_once_old_and_only_under_the_namespace() {
+fn what_a_crash_left_is_noted_and_tidied_by_the_next_write() {
     let f = Fake::new(256);
-    let g = "0000000100000000";
-    let strays = [
-        format!("{HEAD} (part 1 of 2, {g})"),
-        format!("Keyport: other (part 2 of 2, {g})"),
-    ];
-    let outside = format!("Somebody else (part 1 of 2, {g})");
-    for t in strays.iter().chain([&outside]) {
-        f.cells().insert(t.clone(), (String::new(), b"x".to_vec()));
-    }
-    // A generation begun just now may be a write in flight: kept.
-    let young = format!("{HEAD} (part 1 of 2, {:08x}00000000)", f.now() as u32);
-    f.cells()
-        .insert(young.clone(), (String::new(), b"x".to_vec()));
-    write(&f, &names(), &value(10, 1)).unwrap();
-    let left = f.targets();
-    assert!(!strays.iter().any(|s| left.contains(s)), "{left:?}");
-    assert!(left.contains(&outside) && left.contains(&young), "{left:?}");
-    f.later(STRAY_AGE + 1);
-    write(&f, &names(), &value(10, 2)).unwrap();
-    assert!(!f.targets().contains(&young));
-}
-
-#[test]
-fn a_write_that_stalls_gives_up_before_its_head_and_leaves_no_parts() {
-    let f = Fake::new(256);
-    write(&f, &names(), &value(100, 1)).unwrap();
-    f.tick.store(WRITE_WINDOW / 4, Ordering::SeqCst);
-    let e = write(&f, &names(), &value(3000, 2)).unwrap_err();
-    assert!(e.to_string().contains("nothing changed"), "{e}");
-    assert_eq!(f.targets(), vec![HEAD.to_owned()]);
-    assert_eq!(f.read(), Some(value(100, 1)));
+    write(&f, &names(), &value(1000, 1)).unwrap();
+    let old = targets(&f, &names()).unwrap();
+    assert_eq!(old.len(), 1 + 4);
+    // A crash after the note and two of the new parts.
+    f.crash_at
+        .store(f.writes.load(Ordering::SeqCst) + 3, Ordering::SeqCst);
+    assert!(write(&f, &names(), &value(2000, 2)).is_err());
+    f.crash_at.store(usize::MAX, Ordering::SeqCst);
+    let (label, note) = f.cells()["Keyport: acme (parts to tidy)"].clone();
+    assert_eq!(label, "Keyport: acme — Vendor API (parts to tidy)");
+    assert!(note.starts_with(b"keyport-tidy/1 "));
+    assert_eq!(f.targets().len(), old.len() + 1 + 2, "{:?}", f.targets());
+    assert_eq!(f.read(), Some(value(1000, 1)));
+    write(&f, &names(), &value(600, 3)).unwrap();
+    let mut now = targets(&f, &names()).unwrap();
+    now.sort();
+    assert_eq!(f.targets(), now);
+    assert_eq!(now.len(), 1 + 3);
 }

@@ -7,6 +7,8 @@
 //!
 //! Targets are readable and under Keyport's name: `Keyport: acme` (`Keyport (SERVICE): acme`
 //! for another keychain namespace), its parts `Keyport: acme (part 2 of 3, GENERATION)`.
+//! Nothing lists the store (keyring's search reads Wine's unaligned `CredEnumerateW`
+//! buffer, which a debug build refuses): every target is known from the key.
 //! The target is found from the key alone, so it cannot carry the vendor (a reconnect may
 //! change it): the label the Secret Service shows, `Keyport: acme — Vendor API`, is the
 //! credential's user name, which the Credential Manager's window shows under the target.
@@ -110,33 +112,6 @@ impl Cells for WinCred {
             Err(e) => Err(error(e)),
         }
     }
-
-    fn parts(&self, prefix: &str) -> Result<Vec<String>> {
-        open()?;
-        // Every character of the prefix as `\x{..}`: no regex syntax to get wrong.
-        let escaped: String = prefix
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_string()
-                } else {
-                    format!("\\x{{{:x}}}", c as u32)
-                }
-            })
-            .collect();
-        let pattern = format!(r"^{escaped}.* \(part [0-9]+ of [0-9]+, [0-9a-f]{{16}}\)$");
-        let found =
-            Entry::search(&HashMap::from([("pattern", pattern.as_str())])).map_err(error)?;
-        let mut targets = Vec::new();
-        for e in found {
-            match e.get_attributes() {
-                Ok(mut a) => targets.extend(a.remove("target_name")),
-                Err(keyring_core::Error::NoEntry) => {}
-                Err(other) => return Err(error(other)),
-            }
-        }
-        Ok(targets)
-    }
 }
 
 /// The credential earlier builds wrote: keyring's default target, the value as UTF-16.
@@ -156,13 +131,11 @@ async fn call<T: Send + 'static>(
 }
 
 fn with_names<T>(service: &str, key: &str, label: &str, f: impl FnOnce(&Names) -> T) -> T {
-    let namespace = namespace(service);
-    let head = format!("{namespace}{key}");
+    let head = format!("{}{key}", namespace(service));
     f(&Names {
         key,
         head: &head,
         label,
-        namespace: &namespace,
     })
 }
 

@@ -33,18 +33,11 @@ fn sha(text: &str) -> String {
         .collect()
 }
 
-/// Keyport's targets under `service`'s namespace, heads and parts, straight from the store.
-fn targets(service: &str) -> Vec<String> {
-    open().unwrap();
-    let found = Entry::search(&HashMap::new()).unwrap();
-    let prefix = namespace(service);
-    let mut out: Vec<String> = found
-        .into_iter()
-        .filter_map(|e| e.get_attributes().ok()?.remove("target_name"))
-        .filter(|t| t.starts_with(&prefix))
-        .collect();
-    out.sort();
-    out
+/// The targets the entry occupies, straight from the store.
+fn targets(service: &str, key: &str) -> Vec<String> {
+    let mut t = with_names(service, key, "", |n| chunked::targets(&WinCred, n)).unwrap();
+    t.sort();
+    t
 }
 
 const CHILD: &str = "KEYPORT_TEST_WINCRED_READ";
@@ -62,7 +55,7 @@ async fn a_6_kb_entry_round_trips_through_the_credential_manager_and_a_second_pr
 
     // Three parts and a head, each within the limit, each named for people.
     let head = format!("Keyport (keyport-test-6kb-{}): acme", std::process::id());
-    let stored = targets(&service);
+    let stored = targets(&service, "acme");
     assert_eq!(stored.len(), 1 + 6144usize.div_ceil(LIMIT), "{stored:?}");
     for t in &stored {
         let e = entry(t).unwrap();
@@ -99,10 +92,19 @@ async fn a_6_kb_entry_round_trips_through_the_credential_manager_and_a_second_pr
     set(&service, "acme", label, &secret("{\"access_token\":\"a\"}"))
         .await
         .unwrap();
-    assert_eq!(targets(&service), vec![head.clone()]);
+    assert_eq!(targets(&service, "acme"), vec![head.clone()]);
     delete(&service, "acme").await.unwrap();
-    assert!(targets(&service).is_empty());
+    assert!(targets(&service, "acme").is_empty());
     assert!(get(&service, "acme").await.unwrap().is_none());
+    for t in &stored {
+        assert!(
+            matches!(
+                entry(t).unwrap().get_secret(),
+                Err(keyring_core::Error::NoEntry)
+            ),
+            "{t}"
+        );
+    }
 }
 
 /// Run by the test above in a process of its own; reads the entry it names.
@@ -161,5 +163,5 @@ async fn an_entry_too_large_even_for_parts_is_refused_naming_the_credential_mana
     let read = get(&service, "acme").await.unwrap().unwrap();
     assert_eq!(read.expose_secret(), before);
     delete(&service, "acme").await.unwrap();
-    assert!(targets(&service).is_empty());
+    assert!(targets(&service, "acme").is_empty());
 }
