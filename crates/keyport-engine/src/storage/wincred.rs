@@ -3,14 +3,13 @@
 //! (`CRED_MAX_CREDENTIAL_BLOB_SIZE`, 5 × 512, which `windows-native-keyring-store` checks
 //! against the blob it writes); entries are written as UTF-8 bytes with `set_secret`, so a
 //! credential holds 2,560 bytes of JSON (`set_password` would store UTF-16 and hold half
-//! that). A larger entry is split across several credentials by [`super::chunked`].
+//! that). A larger entry is split across several credentials by [`crate::storage::chunked`].
 //!
 //! Targets are readable and under Keyport's name: `Keyport: acme` (`Keyport (SERVICE): acme`
 //! for another keychain namespace), its parts `Keyport: acme (part 2 of 3, GENERATION)`.
-//! Nothing lists the store (keyring's search reads Wine's unaligned `CredEnumerateW`
-//! buffer, which a debug build refuses): every target is known from the key.
-//! The target is found from the key alone, so it cannot carry the vendor (a reconnect may
-//! change it): the label the Secret Service shows, `Keyport: acme — Vendor API`, is the
+//! Every target is known from the key alone, so nothing lists the store (keyring's search
+//! reads Wine's unaligned `CredEnumerateW` buffer, which a debug build refuses to), and a
+//! target cannot carry the vendor (a reconnect may change it): the label the Secret Service shows, `Keyport: acme — Vendor API`, is the
 //! credential's user name, which the Credential Manager's window shows under the target.
 //! An entry written by earlier builds under keyring's default target (`acme.keyport`,
 //! UTF-16) is read when there is no new one, and removed once the new one is written.
