@@ -5,7 +5,8 @@
 //! On Linux the Secret Service is spoken directly over zbus (pure Rust: the binary loads
 //! no libdbus), and one session — one D-Bus connection, one Diffie-Hellman handshake — serves
 //! every call of an operation: a refresh reads and writes over the same session. Elsewhere
-//! `keyring` 4 speaks to the platform store. Every call is bounded by the settings'
+//! `keyring` 4 speaks to the platform store; on Windows (`wincred.rs`) an entry larger than
+//! one Credential Manager credential is split across several. Every call is bounded by the settings'
 //! keychain timeout: a locked keychain shows its unlock prompt, and Keyport says so rather
 //! than hang a script. It keeps no versions: single flight is the connection's file lock.
 
