@@ -2,6 +2,19 @@
 
 use keyport_engine::{Action, ActionKind, Keyport};
 
+#[cfg(target_os = "windows")]
+const UNLOCK: &str = "sign in to Windows as yourself and check that the Credential Manager service runs (services.msc), then run the command again";
+#[cfg(target_os = "macos")]
+const UNLOCK: &str = "unlock your login keychain (Keychain Access), then run the command again";
+#[cfg(not(any(target_os = "windows", target_os = "macos")))]
+const UNLOCK: &str =
+    "unlock the keychain (Passwords and Keys, or log in again), then run the command again";
+
+#[cfg(target_os = "windows")]
+const FREE_PORT: &str = "see which program holds the port: netstat -ano -p tcp";
+#[cfg(not(target_os = "windows"))]
+const FREE_PORT: &str = "see which program holds the port: ss -ltnp";
+
 pub fn hints(kp: &Keyport, actions: &[Action], rt: &tokio::runtime::Runtime) -> Vec<String> {
     actions
         .iter()
@@ -20,12 +33,10 @@ pub fn hints(kp: &Keyport, actions: &[Action], rt: &tokio::runtime::Runtime) -> 
                 ActionKind::ForceRevoke => {
                     format!("to remove it here anyway: keyport revoke {name} --force")
                 }
-                ActionKind::UnlockKeychain => {
-                    "unlock the keychain (Passwords and Keys, or log in again), then run the command again".into()
-                }
+                ActionKind::UnlockKeychain => UNLOCK.into(),
                 ActionKind::Retry => "run the command again in a minute".into(),
                 ActionKind::List => "see the names: keyport list".into(),
-                ActionKind::FreePort => "see which program holds the port: ss -ltnp".into(),
+                ActionKind::FreePort => FREE_PORT.into(),
                 ActionKind::MoveMetadataAside => format!(
                     "move it aside: mv {0} {0}.damaged",
                     kp.metadata_path().display()

@@ -53,6 +53,43 @@ impl Action {
     }
 }
 
+/// How this platform's keychain is named in messages, and what to do when it does not
+/// answer. The CLI and the window word the `UnlockKeychain` action from the same words.
+pub struct KeychainWords {
+    /// The keychain, as a sentence starts with it.
+    pub name: &'static str,
+    /// The keychain after "only in".
+    pub inside: &'static str,
+    /// What to do when it is not available, as "…, then try again" continues it.
+    pub advice: &'static str,
+    /// What to do when it does not answer in time (locked, or its service stopped).
+    pub stalled: &'static str,
+}
+
+#[cfg(target_os = "windows")]
+pub const KEYCHAIN: KeychainWords = KeychainWords {
+    name: "The Windows Credential Manager",
+    inside: "the Windows Credential Manager",
+    advice: "run Keyport signed in to Windows as yourself (the Credential Manager belongs to the signed-in user; a service account or a session without a loaded profile has none) and check that the Credential Manager service is running (services.msc, \"Credential Manager\")",
+    stalled: "check that the Credential Manager service is running (services.msc, \"Credential Manager\")",
+};
+
+#[cfg(target_os = "macos")]
+pub const KEYCHAIN: KeychainWords = KeychainWords {
+    name: "The macOS keychain",
+    inside: "the macOS keychain",
+    advice: "unlock your login keychain (Keychain Access) and allow Keyport when asked",
+    stalled: "it is probably locked and waiting for its password. Unlock your login keychain (Keychain Access)",
+};
+
+#[cfg(not(any(target_os = "windows", target_os = "macos")))]
+pub const KEYCHAIN: KeychainWords = KeychainWords {
+    name: "The keychain",
+    inside: "the OS keychain",
+    advice: "start and unlock your Secret Service (GNOME Keyring or KeePassXC)",
+    stalled: "it is probably locked and waiting for its password. Unlock it (your desktop's Passwords and Keys, or log in again)",
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -64,8 +101,17 @@ pub enum Error {
     #[error("A connection named '{0}' already exists. Pick another name, or replace it.")]
     AlreadyExists(String),
 
-    #[error("The keychain is not available ({detail}). Keyport keeps secrets only in the OS keychain and never falls back to a plain file: start and unlock your Secret Service (GNOME Keyring or KeePassXC), then try again.")]
+    #[error("{} is not available ({detail}). Keyport keeps secrets only in {} and never falls back to a plain file: {}, then try again.", KEYCHAIN.name, KEYCHAIN.inside, KEYCHAIN.advice)]
     Keychain { detail: String },
+
+    /// An entry larger than the keychain keeps for one connection, even split across
+    /// several of its credentials; refused before anything is written.
+    #[error("The secrets of '{name}' take {} KB, more than the {} KB {} keeps for one connection, so nothing was written and what was stored before is kept. Vendors' tokens are far smaller: check that what was given is only the token, then try again.", .bytes.div_ceil(1024), .max / 1024, KEYCHAIN.inside)]
+    KeychainTooLarge {
+        name: String,
+        bytes: usize,
+        max: usize,
+    },
 
     #[error("The keychain entry for '{name}' is damaged ({detail}). Remove the connection and connect it again.")]
     KeychainData { name: String, detail: String },
@@ -194,6 +240,7 @@ impl Error {
             Error::AlreadyExists(_) => "already_exists",
             Error::Keychain { .. } => "keychain_unavailable",
             Error::KeychainData { .. } => "keychain_data",
+            Error::KeychainTooLarge { .. } => "keychain_too_large",
             Error::Store { .. } | Error::StoreData { .. } => "store",
             Error::PortBusy { .. } => "port_busy",
             Error::Listen { .. } => "listen",
@@ -228,6 +275,7 @@ impl Error {
             Error::AlreadyExists(n) => named(&[A::Replace, A::Revoke], n),
             Error::Keychain { .. } => plain(&[A::UnlockKeychain]),
             Error::KeychainData { name, .. } => named(&[A::ForceRevoke, A::Reconnect], name),
+            Error::KeychainTooLarge { .. } => plain(&[A::FixInput]),
             Error::StoreData { .. } => plain(&[A::MoveMetadataAside]),
             Error::PortBusy { .. } => plain(&[A::FreePort]),
             Error::Listen { .. } | Error::IssuerMismatch { .. } => plain(&[A::FixInput]),
@@ -258,7 +306,9 @@ impl Error {
             | Error::Unsupported(_)
             | Error::ImportFile { .. } => 2,
             Error::NotFound(_) => 3,
-            Error::Keychain { .. } | Error::KeychainData { .. } => 4,
+            Error::Keychain { .. }
+            | Error::KeychainData { .. }
+            | Error::KeychainTooLarge { .. } => 4,
             Error::NeedsReconnect { .. } => 5,
             Error::Vendor(_) | Error::BadResponse { .. } => 6,
             Error::Unreachable { .. } => 7,
@@ -290,6 +340,39 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keychain_errors_name_this_platforms_keychain_and_say_what_to_do() {
+        let m = Error::Keychain {
+            detail: "no answer".into(),
+        }
+        .to_string();
+        assert!(m.contains("(no answer)") && m.contains("never falls back to a plain file"));
+        assert!(m.ends_with(", then try again."), "{m}");
+        #[cfg(target_os = "windows")]
+        assert!(
+            m.starts_with("The Windows Credential Manager is not available")
+                && m.contains("signed in to Windows as yourself")
+                && !m.contains("Secret Service"),
+            "{m}"
+        );
+        #[cfg(target_os = "linux")]
+        assert!(
+            m.starts_with("The keychain is not available")
+                && m.contains("your Secret Service (GNOME Keyring or KeePassXC)"),
+            "{m}"
+        );
+        let e = Error::KeychainTooLarge {
+            name: "acme".into(),
+            bytes: 70_000,
+            max: 64 * 1024,
+        };
+        let m = e.to_string();
+        assert!(m.contains("'acme' take 69 KB, more than the 64 KB"), "{m}");
+        assert!(m.contains("nothing was written and what was stored before is kept"));
+        assert_eq!((e.code(), e.exit_code()), ("keychain_too_large", 4));
+        assert_eq!(e.actions(), [Action::new(ActionKind::FixInput, None)]);
+    }
 
     #[test]
     fn messages_carry_no_command_syntax_and_actions_name_the_connection() {

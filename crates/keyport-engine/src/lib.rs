@@ -34,7 +34,7 @@ mod transfer;
 pub mod vendors;
 
 pub use connect::{Callback, Cancel, Connected, PendingConnect, WaitEvent, DEFAULT_WINDOW};
-pub use error::{Action, ActionKind, Error, Result, VendorError};
+pub use error::{Action, ActionKind, Error, KeychainWords, Result, VendorError, KEYCHAIN};
 pub use input::Form;
 pub use model::Registration;
 pub use proxy::{Log as ProxyLog, Proxy};

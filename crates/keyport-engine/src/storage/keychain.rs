@@ -5,7 +5,8 @@
 //! On Linux the Secret Service is spoken directly over zbus (pure Rust: the binary loads
 //! no libdbus), and one session — one D-Bus connection, one Diffie-Hellman handshake — serves
 //! every call of an operation: a refresh reads and writes over the same session. Elsewhere
-//! `keyring` 4 speaks to the platform store. Every call is bounded by the settings'
+//! `keyring` 4 speaks to the platform store; on Windows (`wincred.rs`) an entry larger than
+//! one Credential Manager credential is split across several. Every call is bounded by the settings'
 //! keychain timeout: a locked keychain shows its unlock prompt, and Keyport says so rather
 //! than hang a script. It keeps no versions: single flight is the connection's file lock.
 
@@ -50,8 +51,9 @@ async fn bounded<T>(
     tokio::time::timeout(timeout, f).await.unwrap_or_else(|_| {
         Err(Error::Keychain {
             detail: format!(
-                "it did not answer within {} s; it is probably locked and waiting for its password. Unlock it (your desktop's Passwords and Keys, or log in again)",
-                timeout.as_secs()
+                "it did not answer within {} s; {}",
+                timeout.as_secs(),
+                crate::KEYCHAIN.stalled
             ),
         })
     })
@@ -111,13 +113,11 @@ impl SecretSession for Session {
         } else {
             format!("{label} ({service})")
         };
-        // Only the Secret Service keeps a label; keyring's stores name entries by key.
-        let _ = &label;
         bounded(self.timeout, async {
             #[cfg(target_os = "linux")]
             return self.conn.set(service, key, &label, value).await;
             #[cfg(not(target_os = "linux"))]
-            return platform::set(service, key, value).await;
+            return platform::set(service, key, &label, value).await;
         })
         .await
         .map(|()| 0)
@@ -264,7 +264,13 @@ mod linux {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+/// Windows: the Credential Manager, an entry larger than one credential split across several.
+#[cfg(target_os = "windows")]
+#[path = "wincred.rs"]
+mod platform;
+
+/// macOS (and any other keyring 4 platform): one keyring entry per key.
+#[cfg(not(any(target_os = "linux", target_os = "windows")))]
 mod platform {
     use super::unavailable;
     use crate::secret::{secret, ExposeSecret, SecretString};
@@ -294,7 +300,8 @@ mod platform {
         .await
     }
 
-    pub async fn set(service: &str, key: &str, value: &SecretString) -> Result<()> {
+    /// keyring's stores name entries by service and key; the label is not kept.
+    pub async fn set(service: &str, key: &str, _label: &str, value: &SecretString) -> Result<()> {
         let value = value.clone();
         call(service, key, move |e| {
             e.set_password(value.expose_secret()).map_err(error)

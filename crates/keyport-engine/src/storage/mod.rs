@@ -3,11 +3,14 @@
 //! single-flight) and a [`MetadataStore`] (connections and app registrations, no secret).
 //!
 //! Implementations: the OS keychain with the metadata file and `flock` (`keychain`,
-//! `metadata`, `locks`: one computer), a KV v2 mount of OpenBao / HashiCorp Vault (`bao`:
-//! a team, servers, any number of computers), and for tests only an in-memory vault
-//! (`memory`). Nothing outside this folder knows which one it talks to.
+//! `metadata`, `locks`: one computer; on Windows `wincred`, where an entry too large for
+//! one Credential Manager credential is split across several by `chunked`), a KV v2 mount
+//! of OpenBao / HashiCorp Vault (`bao`: a team, servers, any number of computers), and for
+//! tests only an in-memory vault (`memory`). Nothing outside this folder knows which one it talks to.
 
 pub(crate) mod bao;
+#[cfg(any(test, target_os = "windows"))]
+pub(crate) mod chunked;
 pub(crate) mod keychain;
 pub(crate) mod local;
 pub(crate) mod locks;
