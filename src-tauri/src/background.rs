@@ -249,6 +249,20 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    #[tokio::test]
+    async fn a_notification_names_the_client() {
+        let (kp, dir) = keyport("title");
+        let v = sample(&kp).await;
+        assert_eq!(title(&v), "Keyport: sample");
+        let edit = keyport_engine::Edit {
+            client: Some("Clearwater Ltd".into()),
+            ..Default::default()
+        };
+        let v = kp.edit("sample", edit).await.unwrap();
+        assert_eq!(title(&v), "Keyport: Clearwater Ltd · sample");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[test]
     fn a_changed_file_changes_its_stamp() {
         let path = std::env::temp_dir().join(format!("keyport-app-stamp-{}", std::process::id()));

@@ -111,8 +111,10 @@ function renderWindow(): void {
   const keepRows = new Set<string>();
   const keepGroups = new Set<string>();
   let prev: Element | null = null;
-  for (let i = from; i <= to; i++) {
+  // Every group header is drawn (a few per client); rows only within [from, to].
+  for (let i = 0; i < items.length; i++) {
     const it = items[i];
+    if (it.kind === "row" && (i < from || i > to)) continue;
     let e: HTMLElement;
     if (it.kind === "group") {
       const key = groupKey(it.group.client);
