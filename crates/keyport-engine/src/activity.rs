@@ -28,6 +28,8 @@ pub enum EventKind {
     TokenReplaced,
     Edited,
     Revoked,
+    /// Imported from another computer's export (no secret came with it).
+    Imported,
 }
 
 /// Where an event came from: the process that did it.

@@ -141,6 +141,10 @@ pub enum Error {
     /// could not be reached; `detail` says what to do.
     #[error("The shared store {address} {detail}")]
     SharedStore { address: String, detail: String },
+
+    /// An export file that cannot be imported; nothing was written.
+    #[error("This file cannot be imported: {detail}. Nothing was imported; export the connections again on the other computer and import that file.")]
+    ImportFile { detail: String },
 }
 
 /// A vendor refused a request: what it said, what Keyport advises, what can be done.
@@ -207,6 +211,7 @@ impl Error {
             Error::Unsupported(_) => "unsupported",
             Error::Conflict { .. } => "store_conflict",
             Error::SharedStore { .. } => "shared_store",
+            Error::ImportFile { .. } => "import_file",
         }
     }
 
@@ -218,7 +223,9 @@ impl Error {
         };
         let plain = |kinds: &[ActionKind]| kinds.iter().map(|k| Action::new(*k, None)).collect();
         match self {
-            Error::InvalidInput(_) | Error::StateMismatch => plain(&[A::FixInput]),
+            Error::InvalidInput(_) | Error::StateMismatch | Error::ImportFile { .. } => {
+                plain(&[A::FixInput])
+            }
             Error::NotFound(_) => plain(&[A::List]),
             Error::AlreadyExists(n) => named(&[A::Replace, A::Revoke], n),
             Error::Keychain { .. } => plain(&[A::UnlockKeychain]),
@@ -248,7 +255,10 @@ impl Error {
     /// The process exit code `keyport` uses for this error (documented in `keyport --help`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::InvalidInput(_) | Error::AlreadyExists(_) | Error::Unsupported(_) => 2,
+            Error::InvalidInput(_)
+            | Error::AlreadyExists(_)
+            | Error::Unsupported(_)
+            | Error::ImportFile { .. } => 2,
             Error::NotFound(_) => 3,
             Error::Keychain { .. } | Error::KeychainData { .. } => 4,
             Error::NeedsReconnect { .. } => 5,

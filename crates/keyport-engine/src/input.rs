@@ -123,7 +123,7 @@ pub(crate) fn read(vendor: &dyn Vendor, given: &BTreeMap<String, String>) -> Res
 
 /// What a field's value may contain: a secret that is a token (API token, client secret,
 /// API key) is `1*VSCHAR`; a password is one line; anything else is plain text.
-fn rule(f: &Field) -> Rule {
+pub(crate) fn rule(f: &Field) -> Rule {
     match f.slot {
         Some(Slot::Token | Slot::ClientSecret | Slot::ApiKey) => Rule::Token,
         Some(Slot::Password) => Rule::Line,
@@ -143,7 +143,7 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-fn check(f: &Field, v: &str) -> Result<()> {
+pub(crate) fn check(f: &Field, v: &str) -> Result<()> {
     let label = lower_first(f.label);
     match f.input {
         Input::Url => {
