@@ -32,6 +32,10 @@ const COMMANDS: &[&str] = &[
     "edit",
     "autostart_get",
     "autostart_set",
+    "export_connections",
+    "import_connections",
+    "env_file_name",
+    "write_env_file",
 ];
 
 /// The newest modification time under `dir` (files only; `node_modules` skipped).

@@ -284,17 +284,18 @@ mod tests {
 
     #[test]
     fn every_command_is_registered_and_granted_to_the_window() {
-        let main = include_str!("main.rs");
+        let handler = include_str!("ipc.rs");
         let granted: serde_json::Value =
             serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
         let granted = granted["permissions"].as_array().unwrap();
         let commands = commands();
-        for c in ["edit", "reconnect_needs", "reconnect_start"] {
+        for c in ["edit", "reconnect_needs", "reconnect_start", "activity", "write_env_file"] {
             assert!(commands.contains(&c), "{c} has a permission");
         }
         for c in &commands {
             assert!(
-                main.contains(&format!("commands::{c},")),
+                handler.contains(&format!("commands::{c},"))
+                    || handler.contains(&format!("porting::{c},")),
                 "{c} is in the handler"
             );
             let allow = format!("allow-{}", c.replace('_', "-"));

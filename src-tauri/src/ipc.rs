@@ -4,7 +4,7 @@
 //! bindings; the test below fails while the committed file is stale (and rewrites it), and
 //! the front end's `tsc --noEmit` then fails wherever it used the old name.
 
-use crate::{commands, connect};
+use crate::{commands, connect, porting};
 use tauri_specta::{collect_commands, Builder, ErrorHandlingMode};
 
 /// The window's commands (the same list `build.rs` grants) and the event payloads.
@@ -32,6 +32,10 @@ pub fn builder() -> Builder<tauri::Wry> {
             commands::edit,
             commands::autostart_get,
             commands::autostart_set,
+            porting::export_connections,
+            porting::import_connections,
+            porting::env_file_name,
+            porting::write_env_file,
         ])
         .typ::<connect::Tick>()
         .typ::<connect::Ignored>()

@@ -16,6 +16,7 @@ mod connect;
 mod error;
 mod ipc;
 mod locale;
+mod porting;
 mod tray;
 
 use error::{CmdResult, CommandError};

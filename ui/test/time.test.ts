@@ -6,7 +6,6 @@ const ts = Date.UTC(2027, 10, 24, 1, 0) / 1000;
 
 describe("dates in the system locale", () => {
   it("puts the day first in en-AU and the month first in en-US", () => {
-    process.env.TZ = "UTC";
     expect(formatDate(ts, "en-AU")).toBe("24/11/2027");
     expect(formatDate(ts, "en-US")).toBe("11/24/2027");
     expect(formatDate(ts, "de-DE")).toBe("24.11.2027");

@@ -30,7 +30,16 @@ export type Tick = { attempt: number; left: number };
 export type Ignored = { attempt: number; message: string };
 export type Done = { attempt: number; view: Connected };
 export type Failed = { attempt: number } & CommandError;
+export type EnvTool = "postman" | "insomnia" | "bruno";
+export type OnConflict = "fail" | "skip" | "rename";
+export type EnvFile = { tool: EnvTool; file_name: string; with_token: boolean; variables: string[] };
+export type Imported = { name: string; from: string; connection: ConnectionView };
+export type ImportReport = { imported: Imported[]; skipped: string[]; registrations: number };
 export const commands = {
+  async exportConnections(path: string, names: string[]): Promise<number> { return await TAURI_INVOKE("export_connections", { path, names }); },
+  async importConnections(path: string, onConflict: OnConflict): Promise<ImportReport> { return await TAURI_INVOKE("import_connections", { path, onConflict }); },
+  async envFileName(name: string, tool: EnvTool): Promise<string> { return await TAURI_INVOKE("env_file_name", { name, tool }); },
+  async writeEnvFile(name: string, tool: EnvTool, withToken: boolean, path: string): Promise<EnvFile> { return await TAURI_INVOKE("write_env_file", { name, tool, withToken, path }); },
   async info(): Promise<Info> { return await TAURI_INVOKE("info"); },
   async list(): Promise<ConnectionView[]> { return await TAURI_INVOKE("list"); },
   async activity(name: string): Promise<Event[]> { return await TAURI_INVOKE("activity", { name }); },
