@@ -10,6 +10,7 @@ import { pageError, toast } from "./views/feedback";
 import { reloadList } from "./views/hooks";
 import { openRevoke } from "./views/revoke";
 import { openEnvFile } from "./views/porting";
+import { refreshActivity } from "./views/details";
 
 function copied(c: Copied, name: string): void {
   const what: Record<string, string> = {
@@ -70,5 +71,6 @@ export async function run(name: string, id: ActionId): Promise<void> {
     void reloadList();
   } finally {
     running.delete(key);
+    refreshActivity();
   }
 }

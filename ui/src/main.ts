@@ -11,7 +11,7 @@ import { run, openReplace } from "./actions";
 import { select, selectedView, setInfo, setList, setQuery, state, subscribe, toggleGroup } from "./store";
 import { mountAdd, openAdd } from "./views/add";
 import { adminVendors, buildVendorChoice, handleEvent, loadRegistrations, mountConnect, oauthVendors, openConnect } from "./views/connect";
-import { renderDetails } from "./views/details";
+import { refreshActivity, renderDetails } from "./views/details";
 import { $, $$, anyDialogOpen, show } from "./views/dom";
 import { mountEdit } from "./views/edit";
 import { errorHandlers, pageError, toast } from "./views/feedback";
@@ -97,6 +97,9 @@ subscribe((change) => {
     renderList();
   }
   renderDetails();
+  // A change made elsewhere (the CLI, the agent, the background refresh) may have added
+  // to the log while the view itself stayed the same.
+  if (change === "list") refreshActivity();
 });
 
 function selectAndFocus(name: string): void {

@@ -650,6 +650,14 @@ fn window_connects_copies_refreshes_and_revokes() {
         !source.contains(&token1),
         "the token must never reach the webview"
     );
+    // The details pane follows the selection (the row whose menu was used) and its
+    // activity log shows the copy, made from the window.
+    wait_js(
+        &app,
+        "const d = document.querySelector('#details'); return d.dataset.for === 'acme' && \
+         !!d.querySelector('[data-testid=activity-entry][data-what=token_copied][data-from=window][data-ok=true]');",
+        "the details pane's activity log to show the copy",
+    );
     assert!(
         wait_until(Duration::from_secs(10), || clipboard().as_deref()
             != Some(&token1)),

@@ -44,7 +44,7 @@ export function actionsFor(v: ConnectionView, opts: { envFiles?: boolean } = {})
   out.push({ id: "test", label: "Test", keys: "T", title: "Make a harmless read call with the stored credentials" });
   out.push({ id: "edit", label: "Edit…", keys: "E", title: "Change the note, client, base URL or test path; the secrets stay as they are" });
   out.push({ id: "reconnect", label: v.kind === "oauth" ? "Reconnect…" : "Replace token…" });
-  if (opts.envFiles) out.push({ id: "export-env", label: "Export for Postman / Insomnia / Bruno…" });
+  if (opts.envFiles) out.push({ id: "export-env", label: "Export for an API tool…", title: "A Postman, Insomnia or Bruno environment file with the base URL and account ids" });
   out.push({ id: "revoke", label: "Revoke…", keys: "Delete", danger: true });
   return out;
 }

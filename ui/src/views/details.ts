@@ -118,6 +118,11 @@ export function renderDetails(force = false): void {
   void loadActivity(v.name);
 }
 
+/** Reloads the shown connection's activity log (after an action, or a change elsewhere). */
+export function refreshActivity(): void {
+  if (shownFor) void loadActivity(shownFor);
+}
+
 /** Loads and shows the activity log of `name` (newest first). */
 export async function loadActivity(name: string): Promise<void> {
   const seq = ++activitySeq;
