@@ -746,6 +746,31 @@ fn window_connects_copies_refreshes_and_revokes() {
         "a new access token was stored"
     );
 
+    // ---- 6b. Keyboard only: typing in the search box narrows the list at once, Enter
+    // copies the selected row's token (real key events, no mouse), Esc clears the search.
+    let token2 = access_token(&env, "acme");
+    let search = app.find("#search").expect("the search box");
+    search.send_keys("acm").expect("type into the search box");
+    wait_js(
+        &app,
+        "return document.querySelectorAll('[data-testid=row]').length === 1 \
+             && document.querySelector('#details').dataset.for === 'acme';",
+        "the search to narrow the list to acme and select it",
+    );
+    search.send_keys("\u{E007}").expect("press Enter");
+    assert!(
+        wait_until(Duration::from_secs(5), || clipboard().as_deref()
+            == Some(&token2)),
+        "Enter in the search box copies the selected connection's token"
+    );
+    search.send_keys("\u{E00C}").expect("press Esc");
+    wait_js(
+        &app,
+        "return document.getElementById('search').value === '' \
+             && document.querySelectorAll('[data-testid=row]').length > 1;",
+        "Esc to clear the search",
+    );
+
     // ---- 7. A denied consent shows the error sentence; nothing is stored.
     click(&app, "#connect-primary");
     wait_visible(&app, "#connect-form");
