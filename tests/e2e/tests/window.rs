@@ -176,6 +176,20 @@ fn text(app: &Session, css: &str) -> String {
         .unwrap_or_else(|e| panic!("text of {css}: {e}"))
 }
 
+/// The `textContent` of `css` (what the DOM holds, clipped or not).
+fn dom_text(app: &Session, css: &str) -> String {
+    js(
+        app,
+        &format!(
+            "const e = document.querySelector({}); return e ? e.textContent : '';",
+            json!(css)
+        ),
+    )
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
 fn attr(app: &Session, css: &str, name: &str) -> Option<String> {
     app.find(css)
         .and_then(|e| e.attribute(name))
@@ -186,8 +200,16 @@ fn row(name: &str) -> String {
     format!("[data-connection=\"{name}\"]")
 }
 
-fn button(name: &str, action: &str) -> String {
-    format!("{} [data-action=\"{action}\"]", row(name))
+/// Runs a connection's action the way a person does with the mouse: its row's ⋯ button
+/// opens the row menu, then the menu item `[data-action=ACTION]`.
+fn act(app: &Session, name: &str, action: &str) {
+    click(
+        app,
+        &format!("{} [data-testid=\"row-menu-button\"]", row(name)),
+    );
+    let item = format!("#row-menu[data-for=\"{name}\"] [data-action=\"{action}\"]");
+    wait_visible(app, &item);
+    click(app, &item);
 }
 
 /// The X clipboard as another program sees it (`None`: empty or not text).
@@ -418,7 +440,9 @@ fn window_connects_copies_refreshes_and_revokes() {
         "return !document.getElementById('connect-dialog').open;",
         "the connect dialog to close",
     );
-    let acme_text = text(&app, &acme);
+    // The row's cells clip long text with an ellipsis; WebKitWebDriver's element text
+    // leaves clipped cells out, so the row's text is read from the DOM.
+    let acme_text = dom_text(&app, &acme);
     assert!(acme_text.contains(BUSINESS_NAME), "{acme_text}");
     assert!(acme_text.contains("MYOB Business API"), "{acme_text}");
     assert!(!visible(&app, "#empty-state"));
@@ -452,9 +476,9 @@ fn window_connects_copies_refreshes_and_revokes() {
     assert_eq!(String::from_utf8_lossy(&via_agent.stdout).trim(), token1);
 
     // The row counts down live from data-expires-at.
-    let left = text(&app, &format!("{acme} .conn-left"));
+    let left = dom_text(&app, &format!("{acme} .conn-left"));
     assert!(
-        wait_until(Duration::from_secs(4), || text(
+        wait_until(Duration::from_secs(4), || dom_text(
             &app,
             &format!("{acme} .conn-left")
         ) != left),
@@ -490,7 +514,7 @@ fn window_connects_copies_refreshes_and_revokes() {
 
     // ---- 3b. Edit…: the note and client change in the window and the CLI alike, the
     // secrets not at all. An OAuth connection's form has no expiry (the vendor sets it).
-    click(&app, &button("acme", "edit"));
+    act(&app, "acme", "edit");
     wait_visible(&app, "#edit-form");
     assert!(visible(&app, "#e-note") && visible(&app, "#e-client"));
     assert!(
@@ -507,7 +531,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     let shop_keychain = keychain::lookup(env.namespace(), "shop");
     assert!(shop_keychain.is_some());
     let shown = show_json(&env, "shop");
-    click(&app, &button("shop", "edit"));
+    act(&app, "shop", "edit");
     wait_visible(&app, "#edit-form");
     assert!(
         visible(&app, "#e-expires"),
@@ -548,7 +572,7 @@ fn window_connects_copies_refreshes_and_revokes() {
         "Edit leaves the keychain entry alone"
     );
     // Opened again, the form starts from what is stored now.
-    click(&app, &button("shop", "edit"));
+    act(&app, "shop", "edit");
     wait_visible(&app, "#edit-form");
     assert_eq!(value(&app, "#e-note"), json!("Window note"));
     assert_eq!(value(&app, "#e-client"), json!("Clearwater Ltd"));
@@ -630,7 +654,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     // ---- 5. Copy token: it reaches the X clipboard from Rust, never the page, and is
     // cleared after the delay (3 s here).
     let copied_at = Instant::now();
-    click(&app, &button("acme", "copy-token"));
+    act(&app, "acme", "copy-token");
     assert!(
         wait_until(Duration::from_secs(5), || clipboard().as_deref()
             == Some(&token1)),
@@ -641,6 +665,14 @@ fn window_connects_copies_refreshes_and_revokes() {
     assert!(
         !source.contains(&token1),
         "the token must never reach the webview"
+    );
+    // The details pane follows the selection (the row whose menu was used) and its
+    // activity log shows the copy, made from the window.
+    wait_js(
+        &app,
+        "const d = document.querySelector('#details'); return d.dataset.for === 'acme' && \
+         !!d.querySelector('[data-testid=activity-entry][data-what=token_copied][data-from=window][data-ok=true]');",
+        "the details pane's activity log to show the copy",
     );
     assert!(
         wait_until(Duration::from_secs(10), || clipboard().as_deref()
@@ -653,7 +685,7 @@ fn window_connects_copies_refreshes_and_revokes() {
         "cleared after the 3 s delay, not at once ({held:?})"
     );
     // A clipboard the user changed meanwhile is left alone.
-    click(&app, &button("acme", "copy-headers"));
+    act(&app, "acme", "copy-headers");
     assert!(
         wait_until(Duration::from_secs(5), || clipboard().is_some_and(
             |c| c.contains(&format!("Authorization: Bearer {token1}"))
@@ -674,7 +706,7 @@ fn window_connects_copies_refreshes_and_revokes() {
         "someone else's clipboard survives"
     );
     // Copy as .env: the token, base URL and account ids under `keyport env`'s names.
-    click(&app, &button("acme", "copy-env"));
+    act(&app, "acme", "copy-env");
     assert!(
         wait_until(Duration::from_secs(5), || clipboard().is_some_and(|c| {
             c.contains(&format!("KEYPORT_TOKEN='{token1}'"))
@@ -697,7 +729,7 @@ fn window_connects_copies_refreshes_and_revokes() {
         ..ConfigPatch::default()
     });
     let refreshes = mock.stats().refreshes;
-    click(&app, &button("acme", "refresh"));
+    act(&app, "acme", "refresh");
     wait_js(
         &app,
         &format!(
@@ -712,6 +744,31 @@ fn window_connects_copies_refreshes_and_revokes() {
         access_token(&env, "acme"),
         token1,
         "a new access token was stored"
+    );
+
+    // ---- 6b. Keyboard only: typing in the search box narrows the list at once, Enter
+    // copies the selected row's token (real key events, no mouse), Esc clears the search.
+    let token2 = access_token(&env, "acme");
+    let search = app.find("#search").expect("the search box");
+    search.send_keys("acm").expect("type into the search box");
+    wait_js(
+        &app,
+        "return document.querySelectorAll('[data-testid=row]').length === 1 \
+             && document.querySelector('#details').dataset.for === 'acme';",
+        "the search to narrow the list to acme and select it",
+    );
+    search.send_keys("\u{E007}").expect("press Enter");
+    assert!(
+        wait_until(Duration::from_secs(5), || clipboard().as_deref()
+            == Some(&token2)),
+        "Enter in the search box copies the selected connection's token"
+    );
+    search.send_keys("\u{E00C}").expect("press Esc");
+    wait_js(
+        &app,
+        "return document.getElementById('search').value === '' \
+             && document.querySelectorAll('[data-testid=row]').length > 1;",
+        "Esc to clear the search",
     );
 
     // ---- 7. A denied consent shows the error sentence; nothing is stored.
@@ -793,7 +850,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     assert!(access_token(&env, "pasted").len() > 8);
 
     // ---- 8. Revoke: the confirmation says what happens; the row and the secrets go.
-    click(&app, &button("acme", "revoke"));
+    act(&app, "acme", "revoke");
     wait_visible(&app, "#confirm-revoke");
     let note = text(&app, "#revoke-dialog");
     assert!(note.contains("MYOB has no revocation endpoint"), "{note}");
@@ -841,7 +898,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     let client_secret = secrets(&env, "adv").unwrap()["client_secret"].clone();
     assert_eq!(client_secret, json!(ADV_SECRET));
     let revocations = mock.stats().revocations.len();
-    click(&app, &button("adv", "reconnect"));
+    act(&app, "adv", "reconnect");
     wait_visible(&app, "#connect-form");
     assert_eq!(value(&app, "#conn-name"), json!("adv"));
     wait_visible(&app, "#reconnect-summary");
@@ -879,7 +936,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     );
 
     let revocations = mock.stats().revocations.len();
-    click(&app, &button("adv", "revoke"));
+    act(&app, "adv", "revoke");
     wait_visible(&app, "#confirm-revoke");
     click(&app, "#confirm-revoke");
     wait_gone(&app, &row("adv"));

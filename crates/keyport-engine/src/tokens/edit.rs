@@ -13,6 +13,7 @@ use serde::Deserialize;
 /// What to change; `None` leaves a value as it is, an empty string clears it.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Edit {
     pub note: Option<String>,
     pub client: Option<String>,

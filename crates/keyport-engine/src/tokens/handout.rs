@@ -11,6 +11,7 @@ use crate::{Keyport, Result, DEFAULT_MIN_VALID};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TestReport {
     pub ok: bool,
     pub status: Option<u16>,

@@ -24,6 +24,7 @@ use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum EnvTool {
     Postman,
     Insomnia,
@@ -41,6 +42,7 @@ impl EnvTool {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct EnvFile {
     pub tool: EnvTool,
     /// A file name to suggest: `NAME.postman_environment.json`, `NAME.insomnia.json`,
@@ -49,6 +51,7 @@ pub struct EnvFile {
     /// The file; it holds the token only when `with_token`. Empty once written by
     /// [`Keyport::write_env_file`].
     #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub contents: String,
     pub with_token: bool,
     /// The variables' names, in order (never their values).

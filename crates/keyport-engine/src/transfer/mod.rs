@@ -35,6 +35,7 @@ pub const IMPORTED_ADMIN: &str = "imported from another computer; give Keyport i
 /// What to do with a connection whose name is taken here.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum OnConflict {
     /// Refuse the whole import (nothing is written).
     #[default]
@@ -46,6 +47,7 @@ pub enum OnConflict {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ImportReport {
     pub imported: Vec<Imported>,
     /// Names in the file left alone because they are taken here.
@@ -55,6 +57,7 @@ pub struct ImportReport {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Imported {
     /// Its name here.
     pub name: String,

@@ -56,6 +56,7 @@ pub fn find(id: &str) -> Result<&'static dyn Vendor> {
 /// Where a connection's tokens come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Kind {
     /// Signed in with OAuth 2.0 in the browser; refreshed by Keyport.
     Oauth,
@@ -241,6 +242,7 @@ pub fn standard_capture(t: &TokenExtras) -> Account {
 /// `show` and the window, and handed to scripts by its `key` (references, `{key}` in
 /// request paths) and its environment variable `env`.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Detail {
     pub key: &'static str,
     pub label: &'static str,
