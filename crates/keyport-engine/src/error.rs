@@ -53,6 +53,15 @@ impl Action {
     }
 }
 
+/// What to do about an unavailable keychain, in this platform's words.
+const KEYCHAIN_ADVICE: &str = if cfg!(windows) {
+    "check that Windows Credential Manager works for your account (Control Panel → Credential Manager; a temporary or roaming profile may have none)"
+} else if cfg!(target_os = "macos") {
+    "unlock your login keychain (Keychain Access)"
+} else {
+    "start and unlock your Secret Service (GNOME Keyring or KeePassXC)"
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -64,7 +73,7 @@ pub enum Error {
     #[error("A connection named '{0}' already exists. Pick another name, or replace it.")]
     AlreadyExists(String),
 
-    #[error("The keychain is not available ({detail}). Keyport keeps secrets only in the OS keychain and never falls back to a plain file: start and unlock your Secret Service (GNOME Keyring or KeePassXC), then try again.")]
+    #[error("The keychain is not available ({detail}). Keyport keeps secrets only in the OS keychain and never falls back to a plain file: {}, then try again.", KEYCHAIN_ADVICE)]
     Keychain { detail: String },
 
     #[error("The keychain entry for '{name}' is damaged ({detail}). Remove the connection and connect it again.")]

@@ -14,7 +14,6 @@
 //! may contain), `status`, `agent`, `proxy` (a loopback proxy to one connection's API).
 
 pub mod activity;
-#[cfg(unix)]
 pub mod agent;
 mod connect;
 mod error;
@@ -31,6 +30,8 @@ mod syntax;
 pub mod time;
 mod tokens;
 pub mod vendors;
+#[cfg(windows)]
+mod win;
 
 pub use connect::{Callback, Cancel, Connected, PendingConnect, WaitEvent, DEFAULT_WINDOW};
 pub use error::{Action, ActionKind, Error, Result, VendorError};

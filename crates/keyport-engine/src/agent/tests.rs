@@ -16,6 +16,7 @@ mod request_line {
     }
 }
 
+#[cfg(unix)]
 mod serve_tests {
     use super::super::*;
     use crate::tests::world;
@@ -75,6 +76,7 @@ mod serve_tests {
 
 mod lock_tests {
     use super::super::*;
+    use std::path::{Path, PathBuf};
     use crate::tests::world;
 
     pub(super) async fn served(w: &crate::tests::World, options: Options) -> PathBuf {
@@ -82,9 +84,8 @@ mod lock_tests {
             .await
             .expect("added");
         tokio::spawn(serve_with(w.kp.clone(), options));
-        let sock = socket_path(&w.dir);
         for _ in 0..100 {
-            if sock.exists() {
+            if serving(&w.dir) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
