@@ -14,3 +14,4 @@ mod shared;
 mod tray;
 mod util;
 mod window;
+mod windows;
