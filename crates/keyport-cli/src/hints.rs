@@ -21,7 +21,11 @@ pub fn hints(kp: &Keyport, actions: &[Action], rt: &tokio::runtime::Runtime) -> 
                     format!("to remove it here anyway: keyport revoke {name} --force")
                 }
                 ActionKind::UnlockKeychain => {
-                    "unlock the keychain (Passwords and Keys, or log in again), then run the command again".into()
+                    if cfg!(windows) {
+                        "open Credential Manager (Control Panel) to check it works for your account, then run the command again".into()
+                    } else {
+                        "unlock the keychain (Passwords and Keys, or log in again), then run the command again".into()
+                    }
                 }
                 ActionKind::Retry => "run the command again in a minute".into(),
                 ActionKind::List => "see the names: keyport list".into(),

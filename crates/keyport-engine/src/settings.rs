@@ -50,11 +50,9 @@ impl Settings {
         let string = |k: &str| set(k).and_then(|s| s.into_string().ok());
         let config_dir = match set("KEYPORT_CONFIG_DIR") {
             Some(d) => PathBuf::from(d),
-            None => default_config_base(&set)?.join(if cfg!(windows) {
-                "Keyport"
-            } else {
-                "keyport"
-            }),
+            None => {
+                default_config_base(&set)?.join(if cfg!(windows) { "Keyport" } else { "keyport" })
+            }
         };
         Some(Settings {
             config_dir,

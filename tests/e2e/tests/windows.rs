@@ -17,8 +17,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// One test's Windows world: a throwaway `%APPDATA%` (Keyport's folder is
-/// `%APPDATA%\Keyport` in it), a Credential Manager namespace of its own, the mock.
+/// One test's Windows world: a throwaway Keyport folder (`KEYPORT_CONFIG_DIR`: Wine sets
+/// `%APPDATA%` itself, so the default `%APPDATA%\Keyport` is tried once, on its own), a
+/// Credential Manager namespace of its own, the mock.
 struct Win {
     env: TestEnv,
     exe: PathBuf,
@@ -43,27 +44,27 @@ fn win(label: &str) -> Option<Win> {
 }
 
 impl Win {
-    fn appdata(&self) -> PathBuf {
-        self.env.root().join("appdata")
-    }
-
-    /// Keyport's folder as Linux sees it.
+    /// Keyport's folder as Linux sees it (made by Keyport itself).
     fn config(&self) -> PathBuf {
-        self.appdata().join("Keyport")
+        self.env.root().join("Keyport")
     }
 
-    /// `wine keyport.exe` in this world: only `APPDATA` and the keychain namespace are
-    /// Keyport's (no KEYPORT_CONFIG_DIR: the Windows default is what is tried).
-    fn keyport(&self) -> Command {
-        std::fs::create_dir_all(self.appdata()).expect("appdata");
+    /// `wine keyport.exe` with no folder set: `%APPDATA%\Keyport` of the Wine prefix.
+    fn keyport_default(&self) -> Command {
         let mut cmd = Command::new("wine");
         cmd.arg(&self.exe)
-            .env("APPDATA", win_path(&self.appdata()))
             .env("KEYPORT_KEYCHAIN_SERVICE", self.env.namespace())
             .env("WINEDEBUG", "-all")
             .env_remove("KEYPORT_CONFIG_DIR")
             .env_remove("BROWSER")
             .env_remove("XDG_CONFIG_HOME");
+        cmd
+    }
+
+    /// `wine keyport.exe` in this world.
+    fn keyport(&self) -> Command {
+        let mut cmd = self.keyport_default();
+        cmd.env("KEYPORT_CONFIG_DIR", win_path(&self.config()));
         cmd
     }
 
@@ -104,7 +105,11 @@ impl Win {
             .expect("spawn keyport.exe connect");
         let o = consent_over_http(child);
         ok(&o);
-        control(&self.mock, "/_mock/config", json!({"access_ttl_secs": 3600}));
+        control(
+            &self.mock,
+            "/_mock/config",
+            json!({"access_ttl_secs": 3600}),
+        );
     }
 }
 
@@ -209,12 +214,33 @@ fn tokens_at_once(w: &Win, name: &str, n: usize) -> Vec<String> {
 }
 
 #[test]
+fn the_default_folder_is_appdata_keyport_under_wine() {
+    let Some(w) = win("win-appdata") else { return };
+    let prefix = PathBuf::from(std::env::var_os("WINEPREFIX").expect("WINEPREFIX is set"));
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let meta = prefix.join(format!(
+        "drive_c/users/{user}/AppData/Roaming/Keyport/connections.json"
+    ));
+    let name = format!("appdata-{}", std::process::id());
+    ok(w.keyport_default()
+        .args(["add", "machship", "--name", &name, "--no-test"])
+        .args(["--base-url", "https://machship.example.com/apiv2"])
+        .run_with("any-token-0123456789\n"));
+    let text = std::fs::read_to_string(&meta).unwrap_or_default();
+    assert!(text.contains(&name), "{}: {text}", meta.display());
+    ok(w.keyport_default().args(["revoke", &name]).run());
+    assert!(!std::fs::read_to_string(&meta)
+        .unwrap_or_default()
+        .contains(&name));
+}
+
+#[test]
 fn connect_token_and_revoke_under_wine() {
     let Some(w) = win("win-connect") else { return };
     w.connect("adv", 3600);
     let token = w.token("adv");
     assert!(token.len() > 20, "{token}");
-    // Kept in Keyport's folder under %APPDATA%\Keyport, never the token itself.
+    // Kept in Keyport's folder, never the token itself.
     let meta = w.metadata();
     assert!(meta.contains("\"adv\""), "{meta}");
     assert!(!meta.contains(&token), "the metadata file holds no token");
@@ -223,7 +249,7 @@ fn connect_token_and_revoke_under_wine() {
     let shown: Value =
         serde_json::from_str(&ok(w.keyport().args(["list", "--json"]).run())).expect("json");
     assert_eq!(shown[0]["name"], "adv");
-    assert_eq!(shown[0]["status"], "ok");
+    assert_eq!(shown[0]["status"], "valid");
 
     ok(w.keyport().args(["revoke", "adv"]).run());
     assert!(
@@ -334,11 +360,8 @@ fn the_agent_serves_over_its_named_pipe_under_wine() {
     // The expired token is refreshed by the agent itself and handed out over the pipe.
     let t0 = Instant::now();
     let token = w.token("adv");
-    let log: Value = serde_json::from_str(&ok(w
-        .keyport()
-        .args(["log", "adv", "--json"])
-        .run()))
-    .expect("log json");
+    let log: Value = serde_json::from_str(&ok(w.keyport().args(["log", "adv", "--json"]).run()))
+        .expect("log json");
     let refreshed: Vec<&Value> = log
         .as_array()
         .expect("events")
@@ -371,7 +394,10 @@ fn an_admin_issued_token_is_added_tested_and_revoked_under_wine() {
             .run_with(&format!("{token}\n"))
     };
     fails_with(&add("typo", "not-a-token-0123456789"), 6, "not valid");
-    assert!(!w.metadata().contains("typo"), "a refused token is not stored");
+    assert!(
+        !w.metadata().contains("typo"),
+        "a refused token is not stored"
+    );
     assert!(ok(add("m", &token)).contains("the vendor accepted it"));
     assert_eq!(w.token("m"), token, "a second process reads it back");
     assert!(ok(w.keyport().args(["test", "m"]).run()).contains("accepted"));
@@ -394,7 +420,15 @@ fn a_6_kb_entry_round_trips_through_the_credential_manager_under_wine() {
         .args(["--base-url", "https://machship.example.com/apiv2"])
         .run_with(&format!("{token}\n"));
     ok(&o);
-    assert_eq!(w.token("big"), token, "a second process reads all 6 KB back");
+    assert_eq!(
+        w.token("big"),
+        token,
+        "a second process reads all 6 KB back"
+    );
     ok(w.keyport().args(["revoke", "big"]).run());
-    fails_with(&w.keyport().args(["token", "big"]).run(), 3, "No connection");
+    fails_with(
+        &w.keyport().args(["token", "big"]).run(),
+        3,
+        "No connection",
+    );
 }

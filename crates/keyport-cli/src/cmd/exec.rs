@@ -53,6 +53,8 @@ impl Drop for TokenDir {
 }
 
 fn private_dir(dir: &Path) -> std::io::Result<()> {
+    // On Windows the folder inherits the user-only DACL of Keyport's folder.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut b = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);

@@ -111,8 +111,11 @@ pub async fn serve_with(kp: Arc<Keyport>, options: Options) -> Result<()> {
         };
         let (kp, cache, options) = (kp.clone(), cache.clone(), options.clone());
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(Duration::from_secs(60), one(kp, cache, &options, stream, own_user))
-                .await;
+            let _ = tokio::time::timeout(
+                Duration::from_secs(60),
+                one(kp, cache, &options, stream, own_user),
+            )
+            .await;
         });
     }
 }

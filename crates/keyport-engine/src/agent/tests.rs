@@ -76,8 +76,8 @@ mod serve_tests {
 
 mod lock_tests {
     use super::super::*;
-    use std::path::{Path, PathBuf};
     use crate::tests::world;
+    use std::path::{Path, PathBuf};
 
     pub(super) async fn served(w: &crate::tests::World, options: Options) -> PathBuf {
         w.kp.add_sample_token("m", "sample-token-0123456789", None)

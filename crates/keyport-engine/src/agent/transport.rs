@@ -187,6 +187,11 @@ mod imp {
 
     impl Listener {
         pub fn bind(config_dir: &Path) -> Result<Listener> {
+            // A live agent answers (checked first: Wine does not enforce
+            // first_pipe_instance; Windows does, for a squatter that does not answer).
+            if client(config_dir).is_some() {
+                return Err(in_use(&name(config_dir)));
+            }
             let name = name(config_dir);
             let io = |source| Error::Store {
                 action: "listen on",

@@ -191,7 +191,11 @@ fn replace(tmp: &Path, path: &Path) -> std::io::Result<()> {
     let mut tries = 0;
     loop {
         match fs::rename(tmp, path) {
-            Err(e) if cfg!(windows) && e.kind() == std::io::ErrorKind::PermissionDenied && tries < 50 => {
+            Err(e)
+                if cfg!(windows)
+                    && e.kind() == std::io::ErrorKind::PermissionDenied
+                    && tries < 50 =>
+            {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
