@@ -700,9 +700,11 @@ async fn denied_consent_and_a_forged_state_are_told_apart() {
     assert!(w.vault.raw("adv").is_none());
 }
 
-/// Raises this process's open-file limit to its hard limit (many sockets at once).
+/// Raises this process's open-file limit to its hard limit (many sockets at once); Windows
+/// has no such limit.
 fn more_files() {
     // SAFETY: getrlimit/setrlimit on this process only, with a valid struct.
+    #[cfg(unix)]
     unsafe {
         let mut l = libc::rlimit {
             rlim_cur: 0,
