@@ -156,7 +156,14 @@ mod lock_tests {
             Some(AgentAnswer::Failed(8, m)) => assert!(m.contains("declined"), "{m}"),
             _ => panic!("a declined request must not get the token"),
         }
-        let got = answer_with_confirm("true").await;
+        // A program that allows (exits 0): `true`; on Windows, which has none, this test
+        // program itself, whose harness runs no test for the question as a filter.
+        let allow = if cfg!(windows) {
+            std::env::current_exe().unwrap().display().to_string()
+        } else {
+            "true".into()
+        };
+        let got = answer_with_confirm(&allow).await;
         assert!(matches!(got, Some(AgentAnswer::Token(..))));
     }
 

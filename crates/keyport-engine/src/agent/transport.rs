@@ -230,12 +230,28 @@ mod imp {
         pending: Vec<u8>,
     }
 
+    /// ERROR_PIPE_BUSY: every instance is taken (the agent is making the next one).
+    const PIPE_BUSY: i32 = 231;
+
     pub fn client(config_dir: &Path) -> Option<ClientStream> {
-        let pipe = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(name(config_dir))
-            .ok()?;
+        let name = name(config_dir);
+        let deadline = std::time::Instant::now() + Duration::from_secs(1);
+        let pipe = loop {
+            match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&name)
+            {
+                Ok(p) => break p,
+                Err(e) if e.raw_os_error() == Some(PIPE_BUSY) => {
+                    if std::time::Instant::now() >= deadline {
+                        return None;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(_) => return None,
+            }
+        };
         Some(ClientStream {
             pipe,
             lines: None,

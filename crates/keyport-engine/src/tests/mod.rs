@@ -718,6 +718,10 @@ fn more_files() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    windows,
+    ignore = "Windows' listen backlog (200 on desktop editions, less under Wine) refuses the callback behind 2000 held connections; a Linux stress test"
+)]
 async fn a_sign_in_completes_while_2000_idle_and_50_slow_connections_are_held() {
     use std::io::Write;
     more_files();
