@@ -68,10 +68,11 @@ wcargo() {
 }
 
 timed() {
-  local what=$1 start=$SECONDS
+  local what=$1 start=$SECONDS rc=0
   shift
-  "$@"
-  log "$what: $((SECONDS - start)) s"
+  "$@" || rc=$?
+  log "$what: $((SECONDS - start)) s$([ "$rc" -eq 0 ] || echo " (failed, exit $rc)")"
+  return "$rc"
 }
 
 build() {
