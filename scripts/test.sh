@@ -3,7 +3,8 @@
 # whole workspace (desktop app included) and runs every test inside a throwaway
 # desktop session (D-Bus + gnome-keyring + Xvfb); then builds the Debian package,
 # installs it into this machine, tries the installed programs and purges it
-# (scripts/package-test.sh). Fails if either part fails.
+# (scripts/package-test.sh). Between the two, scripts/windows.sh builds Keyport for
+# Windows and tries it under Wine. Fails if any part fails.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,10 +34,21 @@ tests=0
 bash "$ROOT/scripts/with-session.sh" \
   cargo test --workspace --all-targets --no-fail-fast -- --test-threads=2 || tests=$?
 
+# Keyport for Windows: built with Debian's rustc-web for x86_64-pc-windows-gnu, its engine
+# unit tests and CLI end-to-end tests (tests/e2e windows::) run under Wine
+# (scripts/windows.sh; KEYPORT_SKIP_WINDOWS=1 leaves it out).
+windows=0
+if [ -z "${KEYPORT_SKIP_WINDOWS:-}" ]; then
+  log "Windows: build and try under Wine (scripts/windows.sh test)"
+  bash "$ROOT/scripts/windows.sh" test || windows=$?
+fi
+if [ "$windows" -ne 0 ]; then log "(the Windows tests failed with exit $windows)"; fi
+
 # Last, so its closing line (`package: N passed, N failed`) ends the run's output.
 log "the package: build, install, try, purge (scripts/package-test.sh)"
 package=0
 if [ "$tests" -ne 0 ]; then log "(cargo test failed with exit $tests; the package is tried all the same)"; fi
 bash "$ROOT/scripts/package-test.sh" || package=$?
 if [ "$tests" -ne 0 ]; then exit "$tests"; fi
+if [ "$windows" -ne 0 ]; then exit "$windows"; fi
 exit "$package"

@@ -45,12 +45,9 @@ impl Agent {
         }
         let app = app.clone();
         *task = Some(tauri::async_runtime::spawn(async move {
-            #[cfg(unix)]
             if let Err(e) = keyport_engine::agent::serve(kp).await {
                 eprintln!("keyport-app: the token agent did not start: {e}");
             }
-            #[cfg(not(unix))]
-            let _ = kp;
             crate::tray::refresh(&app);
         }));
     }

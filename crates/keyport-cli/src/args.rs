@@ -337,8 +337,8 @@ pub enum Command {
         force: bool,
     },
     /// Keep tokens in memory, refresh them before they expire, and serve `keyport token`
-    /// over a user-only socket (the desktop app does this while it runs).
-    #[cfg(unix)]
+    /// over a user-only socket (a named pipe on Windows; the desktop app does this while
+    /// it runs).
     Agent {
         /// Ask before each token leaves the agent: a program that allows by exiting 0, given
         /// the question as its last argument, e.g. "zenity --question --text".

@@ -1,5 +1,7 @@
 //! Work that must not be cut off halfway: a refresh runs in a `keyport refresh-helper` of
-//! its own session, and the other writes hold SIGINT/SIGTERM/SIGHUP until they are done.
+//! its own session (on Windows: its own process group, with no console of the caller's),
+//! and the other writes hold SIGINT/SIGTERM/SIGHUP (Ctrl-C, Ctrl-Break, a closing console)
+//! until they are done.
 
 use keyport_engine::{Error, Keyport};
 use std::process::ExitCode;
@@ -48,6 +50,14 @@ pub async fn refresh_in_helper(
             Ok(())
         });
     }
+    // Its own process group (Ctrl-C and Ctrl-Break of the caller's console do not reach
+    // it) and a hidden console of its own (closing the caller's does not end it).
+    #[cfg(windows)]
+    {
+        const CREATE_NEW_PROCESS_GROUP: u32 = 0x0000_0200;
+        const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+        cmd.creation_flags(CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW);
+    }
     let status = cmd.status().await.map_err(|e| {
         Error::Unsupported(format!("Keyport could not start its refresh helper ({e})."))
     })?;
@@ -82,8 +92,36 @@ pub async fn deferring_signals<T>(op: impl std::future::Future<Output = T>) -> T
         })
         .collect()
     };
+    // Ctrl-C, Ctrl-Break and a closing console (a handler that is registered keeps the
+    // process alive for the first two; the console's close waits for it some seconds).
+    #[cfg(windows)]
+    let watchers: Vec<_> = {
+        use tokio::signal::windows::{ctrl_break, ctrl_c, ctrl_close};
+        let mut out = Vec::new();
+        if let Ok(mut s) = ctrl_c() {
+            out.push(tokio::spawn(async move {
+                if s.recv().await.is_some() {
+                    CAUGHT.store(2, Ordering::SeqCst);
+                }
+            }));
+        }
+        if let Ok(mut s) = ctrl_break() {
+            out.push(tokio::spawn(async move {
+                if s.recv().await.is_some() {
+                    CAUGHT.store(21, Ordering::SeqCst);
+                }
+            }));
+        }
+        if let Ok(mut s) = ctrl_close() {
+            out.push(tokio::spawn(async move {
+                if s.recv().await.is_some() {
+                    CAUGHT.store(1, Ordering::SeqCst);
+                }
+            }));
+        }
+        out
+    };
     let out = op.await;
-    #[cfg(unix)]
     for w in watchers {
         w.abort();
     }

@@ -14,7 +14,6 @@
 //! may contain), `status`, `agent`, `proxy` (a loopback proxy to one connection's API).
 
 pub mod activity;
-#[cfg(unix)]
 pub mod agent;
 mod connect;
 mod error;
@@ -32,6 +31,8 @@ pub mod time;
 mod tokens;
 mod transfer;
 pub mod vendors;
+#[cfg(windows)]
+mod win;
 
 pub use connect::{Callback, Cancel, Connected, PendingConnect, WaitEvent, DEFAULT_WINDOW};
 pub use error::{Action, ActionKind, Error, KeychainWords, Result, VendorError, KEYCHAIN};

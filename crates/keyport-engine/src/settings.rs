@@ -40,7 +40,8 @@ impl Settings {
 
     /// Settings from environment-style variables, looked up through `var` (the caller
     /// passes `std::env::var_os`, a test passes a map): `KEYPORT_CONFIG_DIR` (default
-    /// `$XDG_CONFIG_HOME/keyport`, `~/.config/keyport`), `KEYPORT_KEYCHAIN_SERVICE`,
+    /// `$XDG_CONFIG_HOME/keyport`, `~/.config/keyport`; `%APPDATA%\Keyport` on Windows),
+    /// `KEYPORT_KEYCHAIN_SERVICE`,
     /// `KEYPORT_KEYCHAIN_TIMEOUT_SECS`, `BROWSER`; for a shared store `KEYPORT_STORE`,
     /// `BAO_TOKEN` (or `VAULT_TOKEN`), `BAO_ROLE_ID` and `BAO_SECRET_ID` (AppRole),
     /// `BAO_NAMESPACE` (or `VAULT_NAMESPACE`).
@@ -49,7 +50,9 @@ impl Settings {
         let string = |k: &str| set(k).and_then(|s| s.into_string().ok());
         let config_dir = match set("KEYPORT_CONFIG_DIR") {
             Some(d) => PathBuf::from(d),
-            None => default_config_base(&set)?.join("keyport"),
+            None => {
+                default_config_base(&set)?.join(if cfg!(windows) { "Keyport" } else { "keyport" })
+            }
         };
         Some(Settings {
             config_dir,
@@ -100,12 +103,20 @@ mod tests {
 
     #[test]
     fn settings_come_from_the_variables_given_with_defaults() {
-        let vars: HashMap<&str, &str> =
-            [("HOME", "/home/u"), ("KEYPORT_KEYCHAIN_TIMEOUT_SECS", "2")]
-                .into_iter()
-                .collect();
+        let vars: HashMap<&str, &str> = [
+            ("HOME", "/home/u"),
+            ("APPDATA", r"C:\Users\u\AppData\Roaming"),
+            ("KEYPORT_KEYCHAIN_TIMEOUT_SECS", "2"),
+        ]
+        .into_iter()
+        .collect();
         let s = Settings::from_vars(|k| vars.get(k).map(Into::into)).expect("settings");
-        assert_eq!(s.config_dir, PathBuf::from("/home/u/.config/keyport"));
+        let expected = if cfg!(windows) {
+            PathBuf::from(r"C:\Users\u\AppData\Roaming").join("Keyport")
+        } else {
+            PathBuf::from("/home/u/.config/keyport")
+        };
+        assert_eq!(s.config_dir, expected);
         assert_eq!(s.keychain_service, "keyport");
         assert_eq!(s.keychain_timeout, Duration::from_secs(2));
         assert_eq!(s.browser, None);

@@ -15,3 +15,4 @@ mod transfer;
 mod tray;
 mod util;
 mod window;
+mod windows;

@@ -30,7 +30,7 @@ pub async fn agent(
     keyport_engine::non_dumpable();
     eprintln!(
         "Serving tokens on {} and refreshing them before they expire (Ctrl-C to stop).",
-        agent::socket_path(dir).display()
+        agent::address(dir)
     );
     let options = agent::Options {
         refresh: true,

@@ -2,12 +2,14 @@
 //! file kept fresh while it runs.
 //!
 //! `exec` as aws-vault does it: the variables Keyport sets are cleared first; without a
-//! token file to keep (`--no-keep-fresh`) the command replaces Keyport (`execve`);
+//! token file to keep (`--no-keep-fresh`) the command replaces Keyport (`execve`; on
+//! Windows, which cannot, it runs as a child all the same);
 //! otherwise it runs as a child whose exit code is Keyport's. On a terminal Ctrl-C already
 //! reaches the child (it is in the terminal's foreground group), so Keyport only outlives
 //! it; SIGTERM and SIGHUP, sent to Keyport alone, are passed on. The token files live in a
 //! private folder that goes when the child ends, and one left by a killed Keyport is swept
-//! by the next `exec`.
+//! by the next `exec`. On Windows, Ctrl-C and Ctrl-Break reach the child from the
+//! console; Keyport handles them, outlives the child, cleans up and passes its code on.
 
 use super::script::{gather, write_private, Vars};
 use crate::helper::refresh_in_helper;
@@ -51,6 +53,8 @@ impl Drop for TokenDir {
 }
 
 fn private_dir(dir: &Path) -> std::io::Result<()> {
+    // On Windows the folder inherits the user-only DACL of Keyport's folder.
+    #[cfg_attr(not(unix), allow(unused_mut))]
     let mut b = std::fs::DirBuilder::new();
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
@@ -86,7 +90,27 @@ fn alive(pid: i32) -> bool {
     }
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
+fn alive(pid: i32) -> bool {
+    use windows_sys::Win32::Foundation::{CloseHandle, STILL_ACTIVE};
+    use windows_sys::Win32::System::Threading::{
+        GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    };
+    // SAFETY: the handle is checked, only queried, and closed.
+    unsafe {
+        let h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid as u32);
+        if h.is_null() {
+            // Gone, or another user's (then it is not one of ours to sweep either way).
+            return std::io::Error::last_os_error().raw_os_error() == Some(5);
+        }
+        let mut code = 0u32;
+        let running = GetExitCodeProcess(h, &mut code) == 0 || code == STILL_ACTIVE as u32;
+        CloseHandle(h);
+        running
+    }
+}
+
+#[cfg(not(any(unix, windows)))]
 fn alive(_pid: i32) -> bool {
     true
 }
@@ -157,7 +181,7 @@ pub async fn exec(
         }
     }
     if !keep_fresh_files {
-        return Ok(replace_with(cmd, program));
+        return Ok(replace_with(cmd, program).await);
     }
     let dir = TokenDir::make(&kp.settings().config_dir)?;
     let mut keepers = Vec::new();
@@ -196,11 +220,17 @@ pub async fn exec(
     Ok(exit_code_of(status))
 }
 
-/// The child's exit code; a child ended by signal N gives 128 + N, as a shell does.
+/// The child's exit code; a child ended by signal N gives 128 + N, as a shell does. On
+/// Windows an exit code past 255 (an NTSTATUS such as 0xC000013A, ended by Ctrl-C) is
+/// passed on whole: Keyport exits with it at once (the caller has cleaned up by then).
 fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {
     #[cfg(unix)]
     if let Some(sig) = std::os::unix::process::ExitStatusExt::signal(&status) {
         return ExitCode::from(128u8.saturating_add(sig as u8));
+    }
+    #[cfg(windows)]
+    if let Some(code) = status.code().filter(|c| u8::try_from(*c).is_err()) {
+        std::process::exit(code);
     }
     ExitCode::from(status.code().map_or(1, |c| c as u8))
 }
@@ -236,29 +266,59 @@ async fn forward_signals(child: Option<u32>) {
     .await
 }
 
-#[cfg(not(unix))]
+/// Windows: Ctrl-C and Ctrl-Break reach every process of the console's group, the child
+/// included; Keyport handles them (so it is not ended) and only waits for the child to
+/// end, then cleans up. Never returns.
+#[cfg(windows)]
 async fn forward_signals(_child: Option<u32>) {
-    // Ctrl-C reaches every process of the console; Keyport only waits for the child.
-    let _ = tokio::signal::ctrl_c().await;
+    use tokio::signal::windows::{ctrl_break, ctrl_c};
+    let (c, b) = (ctrl_c(), ctrl_break());
+    if let (Ok(mut c), Ok(mut b)) = (c, b) {
+        loop {
+            tokio::select! {
+                _ = c.recv() => {}
+                _ = b.recv() => {}
+            }
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+#[cfg(not(any(unix, windows)))]
+async fn forward_signals(_child: Option<u32>) {
     std::future::pending::<()>().await
 }
 
 /// Runs the command in Keyport's place (nothing of Keyport's must outlive it).
 #[cfg(unix)]
-fn replace_with(mut cmd: std::process::Command, program: &std::ffi::OsStr) -> ExitCode {
+async fn replace_with(mut cmd: std::process::Command, program: &std::ffi::OsStr) -> ExitCode {
     use std::os::unix::process::CommandExt;
     let e = cmd.exec();
     eprintln!("keyport: could not run {}: {e}", program.to_string_lossy());
     ExitCode::from(127)
 }
 
+/// Where a process cannot be replaced (Windows): the command runs as a child, Keyport
+/// waits for it as it does with token files to keep, and passes its exit code on.
 #[cfg(not(unix))]
-fn replace_with(mut cmd: std::process::Command, program: &std::ffi::OsStr) -> ExitCode {
-    match cmd.status() {
-        Ok(s) => exit_code_of(s),
+async fn replace_with(cmd: std::process::Command, program: &std::ffi::OsStr) -> ExitCode {
+    let mut child = match tokio::process::Command::from(cmd).spawn() {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("keyport: could not run {}: {e}", program.to_string_lossy());
-            ExitCode::from(127)
+            return ExitCode::from(127);
+        }
+    };
+    let pid = child.id();
+    let status = tokio::select! {
+        s = child.wait() => s,
+        _ = forward_signals(pid) => unreachable!("forwarding signals never ends"),
+    };
+    match status {
+        Ok(s) => exit_code_of(s),
+        Err(e) => {
+            eprintln!("keyport: the command could not be waited for: {e}");
+            ExitCode::from(1)
         }
     }
 }

@@ -141,7 +141,6 @@ pub async fn run(kp: &Arc<Keyport>, matches: &ArgMatches) -> Result<ExitCode, Er
         }
         Command::Vendors { json } => manage::vendors(json, &mut out),
         Command::Completions { shell } => manage::completions(shell, &mut out),
-        #[cfg(unix)]
         Command::Agent {
             confirm,
             lock,

@@ -90,7 +90,6 @@ pub(super) async fn gather(
 
 /// The values from a running agent (fresh, as `keyport token` gets them); `None` when
 /// none answers.
-#[cfg(unix)]
 pub(super) fn from_agent(
     kp: &Keyport,
     name: &str,
@@ -100,14 +99,6 @@ pub(super) fn from_agent(
         name,
         keyport_engine::DEFAULT_MIN_VALID,
     )
-}
-
-#[cfg(not(unix))]
-pub(super) fn from_agent(
-    _kp: &Keyport,
-    _name: &str,
-) -> Option<Result<Vec<keyport_engine::ScriptValue>, (u8, String)>> {
-    None
 }
 
 fn sh_quote(s: &str) -> String {

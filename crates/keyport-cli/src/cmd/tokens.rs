@@ -26,7 +26,6 @@ fn hand_out(out: &mut impl Write, token: &str, warning: Option<&str>) -> ExitCod
 
 /// `keyport token NAME` answered by a running agent from memory: no runtime, no keychain.
 /// `None` when no agent answered (the caller reads the keychain).
-#[cfg(unix)]
 pub fn from_agent(settings: &Settings, name: &str, min_valid: i64) -> Option<ExitCode> {
     use keyport_engine::agent::{ask, AgentAnswer};
     match ask(&settings.config_dir, name, min_valid)? {
@@ -40,11 +39,6 @@ pub fn from_agent(settings: &Settings, name: &str, min_valid: i64) -> Option<Exi
             Some(ExitCode::from(code))
         }
     }
-}
-
-#[cfg(not(unix))]
-pub fn from_agent(_settings: &Settings, _name: &str, _min_valid: i64) -> Option<ExitCode> {
-    None
 }
 
 pub async fn token(

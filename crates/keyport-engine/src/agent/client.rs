@@ -1,10 +1,9 @@
 //! The CLI's side of the agent: blocking and runtime-free, so that `keyport token` with an
 //! agent running costs one socket round trip.
 
-use super::socket_path;
+use super::transport::{connect, Client};
 use crate::secret::{secret, SecretString};
 use crate::ScriptValue;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,19 +11,11 @@ use std::time::Duration;
 pub fn set_locked(config_dir: &Path, locked: bool) -> bool {
     let line: &[u8] = if locked { b"lock\n" } else { b"unlock\n" };
     let mut reply = String::new();
-    request(config_dir, line).is_some_and(|mut r| r.read_line(&mut reply).is_ok())
+    connect(config_dir, line).is_some_and(|mut r| r.read_line(&mut reply, SECOND).is_some())
         && reply == "ok\n"
 }
 
-/// Sends one request line to a running agent, ready to read its answer; `None` when no
-/// agent takes it within a second.
-fn request(config_dir: &Path, line: &[u8]) -> Option<BufReader<std::os::unix::net::UnixStream>> {
-    let mut s = std::os::unix::net::UnixStream::connect(socket_path(config_dir)).ok()?;
-    s.set_write_timeout(Some(Duration::from_secs(1))).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
-    s.write_all(line).ok()?;
-    Some(BufReader::new(s))
-}
+const SECOND: Duration = Duration::from_secs(1);
 
 /// What the CLI gets from an agent.
 pub enum AgentAnswer {
@@ -74,22 +65,21 @@ enum Reply {
 
 /// One request and its answer; `None` when no agent answers, or it is locked.
 fn exchange(config_dir: &Path, request_line: &str) -> Option<Reply> {
-    let mut r = request(config_dir, request_line.as_bytes())?;
+    let mut r: Client = connect(config_dir, request_line.as_bytes())?;
     let mut line = zeroize::Zeroizing::new(String::new());
-    r.read_line(&mut line).ok()?;
+    r.read_line(&mut line, SECOND)?;
+    // The agent is asking the vendor: allow it the vendor's time.
+    let mut wait = SECOND;
     if line.as_str() == "wait\n" {
-        // The agent is asking the vendor: allow it the vendor's time.
-        r.get_ref()
-            .set_read_timeout(Some(Duration::from_secs(45)))
-            .ok()?;
+        wait = Duration::from_secs(45);
         line.clear();
-        r.read_line(&mut line).ok()?;
+        r.read_line(&mut line, wait)?;
     }
     let mut warning = None;
     if let Some(w) = line.strip_prefix("warn ") {
         warning = Some(w.trim_end_matches('\n').to_owned());
         line.clear();
-        r.read_line(&mut line).ok()?;
+        r.read_line(&mut line, wait)?;
     }
     let line = line.trim_end_matches('\n');
     // A locked agent holds nothing: the caller reads the keychain itself.

@@ -1,12 +1,14 @@
 //! The resident token agent, as ssh-agent and oidc-agent do it: a process that stays up
-//! (the desktop app, or `keyport agent`) answers `keyport token` from memory over a Unix
-//! socket in Keyport's own `0700` folder, so a script pays no keychain round trip. Every
+//! (the desktop app, or `keyport agent`) answers `keyport token` from memory over a
+//! channel only its user can use (a Unix socket in Keyport's own `0700` folder, a named
+//! pipe with a user-only DACL on Windows), so a script pays no keychain round trip. Every
 //! answer is what [`Keyport::token`] would give: on a miss or near expiry the agent calls
 //! it (refresh included, single-flight under the same file lock), and any change to the
 //! metadata file (a refresh or revoke elsewhere) empties the cache.
 //!
 //! On tokio: a task per connection, a request of at most [`MAX_REQUEST`] bytes that must
-//! arrive within [`REQUEST_DEADLINE`], peers of other users refused (`SO_PEERCRED`).
+//! arrive within [`REQUEST_DEADLINE`], peers of other users refused. The channel is a
+//! Unix socket or a Windows named pipe, behind one interface (`transport.rs`).
 //!
 //! Like ssh-agent and oidc-agent it can be locked (it drops every token it holds and
 //! answers no more until unlocked; callers read the keychain instead), and it can ask the
@@ -20,27 +22,36 @@
 //! the vendor (a refresh), then one of those; `lock\n` / `unlock\n` → `ok\n`.
 
 mod client;
+mod transport;
 
 pub use client::{ask, ask_values, set_locked, AgentAnswer};
+pub use transport::address;
 
 use crate::secret::{ExposeSecret, SecretString};
 use crate::time::now;
 use crate::{Error, Keyport, Result};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use transport::{Listener, Stream};
+
+/// The agent's socket file (Unix); [`address`] names the channel on every platform.
+#[cfg(unix)]
+pub fn socket_path(config_dir: &std::path::Path) -> std::path::PathBuf {
+    config_dir.join("agent.sock")
+}
+
+/// Whether an agent takes connections for `config_dir` (tests wait for it).
+#[cfg(test)]
+pub(crate) fn serving(config_dir: &std::path::Path) -> bool {
+    transport::connect(config_dir, b"").is_some()
+}
 
 /// The longest request line the agent reads.
 pub const MAX_REQUEST: usize = 256;
 /// A request must arrive whole within this.
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(1);
-
-pub fn socket_path(config_dir: &Path) -> PathBuf {
-    config_dir.join("agent.sock")
-}
 
 struct Cached {
     token: SecretString,
@@ -79,23 +90,8 @@ pub async fn serve(kp: Arc<Keyport>) -> Result<()> {
 /// Serves requests with `options`; returns only when it cannot start.
 pub async fn serve_with(kp: Arc<Keyport>, options: Options) -> Result<()> {
     let dir = kp.settings().config_dir.clone();
-    let path = socket_path(&dir);
-    let io = |action, source| Error::Store {
-        action,
-        path: path.clone(),
-        source,
-    };
     crate::storage::ensure_private_dir(&dir)?;
-    // A live agent answers; a stale socket file from a crash is replaced.
-    if std::os::unix::net::UnixStream::connect(&path).is_ok() {
-        return Err(Error::Unsupported(format!(
-            "A Keyport agent already serves {}.",
-            path.display()
-        )));
-    }
-    let _ = std::fs::remove_file(&path);
-    let listener = UnixListener::bind(&path).map_err(|e| io("listen on", e))?;
-    let _socket = SocketFile::made(path.clone());
+    let mut listener = Listener::bind(&dir)?;
     let cache = Arc::new(Mutex::new(Cache::default()));
     let options = Arc::new(options);
     let watch = tokio::spawn(forget_when_the_keychain_locks(kp.clone(), cache.clone()));
@@ -104,7 +100,7 @@ pub async fn serve_with(kp: Arc<Keyport>, options: Options) -> Result<()> {
         .refresh
         .then(|| AbortOnDrop(tokio::spawn(refresh_in_background(kp.clone()))));
     loop {
-        let (stream, _) = match listener.accept().await {
+        let (stream, own_user) = match listener.accept().await {
             Ok(s) => s,
             // Out of file descriptors (a local process holding many connections) or a
             // connection reset before it was taken: back off a moment and go on serving.
@@ -115,34 +111,12 @@ pub async fn serve_with(kp: Arc<Keyport>, options: Options) -> Result<()> {
         };
         let (kp, cache, options) = (kp.clone(), cache.clone(), options.clone());
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(Duration::from_secs(60), one(kp, cache, &options, stream))
-                .await;
+            let _ = tokio::time::timeout(
+                Duration::from_secs(60),
+                one(kp, cache, &options, stream, own_user),
+            )
+            .await;
         });
-    }
-}
-
-/// The socket file this agent made. It goes when the agent stops serving (its future is
-/// dropped), unless another agent's socket has taken its place by then.
-struct SocketFile {
-    path: PathBuf,
-    inode: Option<u64>,
-}
-
-impl SocketFile {
-    fn made(path: PathBuf) -> Self {
-        use std::os::unix::fs::MetadataExt;
-        let inode = std::fs::symlink_metadata(&path).ok().map(|m| m.ino());
-        SocketFile { path, inode }
-    }
-}
-
-impl Drop for SocketFile {
-    fn drop(&mut self) {
-        use std::os::unix::fs::MetadataExt;
-        let now = std::fs::symlink_metadata(&self.path).ok().map(|m| m.ino());
-        if self.inode.is_some() && now == self.inode {
-            let _ = std::fs::remove_file(&self.path);
-        }
     }
 }
 
@@ -225,9 +199,9 @@ async fn one(
     kp: Arc<Keyport>,
     cache: Arc<Mutex<Cache>>,
     options: &Options,
-    mut stream: UnixStream,
+    mut stream: Stream,
+    own_user: bool,
 ) {
-    let own_user = same_user(&stream);
     // The request is read (within the deadline and the cap) before any answer, a refusal
     // included: a client still writing when the agent hung up would never see its answer.
     let line = match tokio::time::timeout(REQUEST_DEADLINE, read_line(&mut stream)).await {
@@ -352,7 +326,7 @@ fn err_line(e: &Error) -> String {
 }
 
 /// One request line, at most [`MAX_REQUEST`] bytes, UTF-8.
-async fn read_line(stream: &mut UnixStream) -> Option<String> {
+async fn read_line(stream: &mut (impl AsyncRead + Unpin)) -> Option<String> {
     let mut buf = Vec::with_capacity(64);
     let mut byte = [0u8; 64];
     loop {
@@ -369,12 +343,6 @@ async fn read_line(stream: &mut UnixStream) -> Option<String> {
             return None;
         }
     }
-}
-
-fn same_user(stream: &UnixStream) -> bool {
-    stream
-        .peer_cred()
-        .is_ok_and(|c| c.uid() == crate::storage::current_uid())
 }
 
 /// What a request asks for.

@@ -210,7 +210,8 @@ impl Store {
             let mut f = opts.open(&tmp)?;
             f.write_all(&bytes)?;
             f.sync_all()?;
-            fs::rename(&tmp, &path)
+            drop(f);
+            replace(&tmp, &path)
         })();
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
@@ -220,6 +221,26 @@ impl Store {
             let _ = d.sync_all();
         }
         Ok(())
+    }
+}
+
+/// Renames `tmp` over `path` (atomic: a reader sees the old file or the new). Windows
+/// refuses a rename over a file another process has open at that instant (a reader
+/// without delete sharing, an antivirus scan): that is tried again for up to a second.
+fn replace(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match fs::rename(tmp, path) {
+            Err(e)
+                if cfg!(windows)
+                    && e.kind() == std::io::ErrorKind::PermissionDenied
+                    && tries < 50 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 

@@ -61,9 +61,11 @@ pub(crate) fn who() -> String {
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())
         .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
         .unwrap_or_else(|| "unknown-host".into());
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
+        .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| {
             #[cfg(unix)]
             return format!("uid{}", current_uid());
@@ -203,7 +205,8 @@ pub(crate) trait MetadataStore: Send + Sync {
 }
 
 /// A folder only its owner may enter: created 0700, or checked to be a real folder (not a
-/// link) owned by this user, its mode put right.
+/// link) owned by this user, its mode put right. On Windows: a real folder whose DACL
+/// grants this user alone, set when it is made (nothing inherited from `%APPDATA%`).
 pub(crate) fn ensure_private_dir(dir: &Path) -> Result<()> {
     let err = |action, source| Error::Store {
         action,
@@ -216,7 +219,10 @@ pub(crate) fn ensure_private_dir(dir: &Path) -> Result<()> {
             b.recursive(true);
             #[cfg(unix)]
             std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(dir).map_err(|e| err("create", e))
+            b.create(dir).map_err(|e| err("create", e))?;
+            #[cfg(windows)]
+            crate::win::protect_dir(dir).map_err(|e| err("protect", e))?;
+            Ok(())
         }
         Err(e) => Err(err("inspect", e)),
         Ok(m) if m.file_type().is_symlink() || !m.is_dir() => Err(Error::input(format!(

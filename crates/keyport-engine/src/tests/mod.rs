@@ -700,9 +700,11 @@ async fn denied_consent_and_a_forged_state_are_told_apart() {
     assert!(w.vault.raw("adv").is_none());
 }
 
-/// Raises this process's open-file limit to its hard limit (many sockets at once).
+/// Raises this process's open-file limit to its hard limit (many sockets at once); Windows
+/// has no such limit.
 fn more_files() {
     // SAFETY: getrlimit/setrlimit on this process only, with a valid struct.
+    #[cfg(unix)]
     unsafe {
         let mut l = libc::rlimit {
             rlim_cur: 0,
@@ -716,6 +718,10 @@ fn more_files() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    windows,
+    ignore = "Windows' listen backlog (200 on desktop editions, less under Wine) refuses the callback behind 2000 held connections; a Linux stress test"
+)]
 async fn a_sign_in_completes_while_2000_idle_and_50_slow_connections_are_held() {
     use std::io::Write;
     more_files();

@@ -3,7 +3,7 @@
 //! entry an older Keyport may have written, asked for by headers, token and the agent.
 
 use super::{advanced_form, connect, form, free_port, world, World};
-use crate::agent::{ask, serve_with, socket_path, AgentAnswer, Options};
+use crate::agent::{ask, serve_with, serving, AgentAnswer, Options};
 use crate::secret::{secret, ExposeSecret};
 use crate::{Error, Status};
 use keyport_mock::ConfigPatch;
@@ -218,7 +218,7 @@ async fn a_damaged_entry_is_not_handed_out_by_headers_token_or_the_agent() {
     tokio::spawn(serve_with(w.kp.clone(), Options::default()));
     let dir = w.dir.clone();
     for _ in 0..100 {
-        if socket_path(&dir).exists() {
+        if serving(&dir) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
