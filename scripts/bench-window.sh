@@ -21,7 +21,7 @@ ROUNDS=${ROUNDS:-3}
 MANY=${MANY:-1000}
 
 if [ -z "${KEYPORT_BENCH_INNER:-}" ]; then
-  if [ -f ui/package.json ]; then (cd ui && npm ci --no-audit --no-fund && npm run build); fi
+  if [ -f scripts/ui.sh ]; then bash scripts/ui.sh; fi # the front end into ui/dist
   cargo build --release -p keyport-app -p keyport-cli -p keyport-mock
   cargo build --release -p keyport-e2e --example seed_window --example bench_window_ui
   empty=$(bash scripts/empty-tauri.sh)

@@ -58,17 +58,22 @@ fn specs() -> Vec<Spec> {
     specs
 }
 
-/// What the window should show for `query`: the connections whose name, client, vendor
-/// (id or label), account or note contains it, ignoring case (from `keyport list --json`).
+/// What the window should show for `query`: the connections in whose name, client, vendor
+/// (id or label), account, note or account details every word of it appears, ignoring
+/// case (from `keyport list --json`).
 fn matching(listed: &[Value], query: &str) -> Vec<String> {
-    let q = query.to_lowercase();
+    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
     let mut names: Vec<String> = listed
         .iter()
         .filter(|c| {
-            ["name", "client", "vendor", "vendor_label", "account", "note"]
+            let mut hay: Vec<&str> = ["name", "client", "vendor", "vendor_label", "account", "note"]
                 .iter()
                 .filter_map(|k| c[*k].as_str())
-                .any(|v| v.to_lowercase().contains(&q))
+                .collect();
+            let details = c["details"].as_array().into_iter().flatten();
+            hay.extend(details.filter_map(|d| d["value"].as_str()));
+            let hay = hay.join("\n").to_lowercase();
+            words.iter().all(|w| hay.contains(w.as_str()))
         })
         .map(|c| c["name"].as_str().unwrap_or_default().to_owned())
         .collect();
@@ -178,7 +183,11 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
     let attention = |client: &str| {
         listed
             .iter()
-            .filter(|c| c["client"] == json!(client) && c["status"] != json!("valid"))
+            .filter(|c| c["client"] == json!(client))
+            .filter(|c| {
+                let by_status = c["status"] != json!("valid");
+                c["needs_attention"].as_bool().unwrap_or(by_status)
+            })
             .count()
     };
     assert_eq!(attention("Tasman Wines"), 1, "expiring in three days");
