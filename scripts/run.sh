@@ -8,4 +8,5 @@ cd "$ROOT"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 bash "$ROOT/scripts/deps.sh"
+bash "$ROOT/scripts/ui.sh"
 exec cargo run --release -p keyport-app -- "$@"

@@ -21,6 +21,10 @@ if ! cargo fmt --all -- --check; then
   exit 1
 fi
 
+# The window's front end first: keyport-app embeds ui/dist; its unit tests (Vitest) here.
+log "the front end: npm ci, tsc, vite build, vitest (scripts/ui.sh --test)"
+bash "$ROOT/scripts/ui.sh" --test
+
 log "cargo build --workspace --all-targets"
 cargo build --workspace --all-targets
 

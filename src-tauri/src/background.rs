@@ -7,7 +7,7 @@
 //! the tray pauses and resumes). None of it depends on the window being shown: closing
 //! the window only hides it.
 
-use keyport_engine::{ConnectionView, Keyport, Warning};
+use keyport_engine::{ConnectionView, Keyport, Status, Warning};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -91,6 +91,7 @@ async fn refresher<R: Runtime>(app: AppHandle<R>, kp: Arc<Keyport>) {
 async fn tend<R: Runtime>(app: &AppHandle<R>, kp: &Keyport) {
     let Ok(list) = kp.list().await else { return };
     let now = keyport_engine::time::now();
+    let locale = crate::locale::system();
     let mut changed = false;
     for v in &list {
         if v.refresh_due(now) {
@@ -99,15 +100,15 @@ async fn tend<R: Runtime>(app: &AppHandle<R>, kp: &Keyport) {
             let _ = kp.token(&v.name, keyport_engine::REFRESH_AHEAD).await;
             changed = true;
         }
-        for w in unseen(kp, v).await {
+        for (key, body) in unseen(kp, v, &locale).await {
             let shown = app
                 .notification()
                 .builder()
-                .title(format!("Keyport: {}", v.name))
-                .body(&w.message)
+                .title(title(v))
+                .body(&body)
                 .show();
             if shown.is_ok() {
-                let _ = kp.mark_notified(&v.name, w.key).await;
+                let _ = kp.mark_notified(&v.name, key).await;
             }
         }
     }
@@ -118,19 +119,67 @@ async fn tend<R: Runtime>(app: &AppHandle<R>, kp: &Keyport) {
     crate::tray::refresh(app);
 }
 
-/// The warnings of `v` not shown yet: one notification per warning key (`7d`, `1d`,
-/// `expired`) per connection, ever.
-async fn unseen<'v>(kp: &Keyport, v: &'v ConnectionView) -> Vec<&'v Warning> {
-    if v.warnings.is_empty() {
+/// The notification key for "needs reconnect": shown once, like a deadline's warnings.
+const RECONNECT_KEY: &str = "needs_reconnect";
+
+/// "Keyport: Clearwater · acme" — the client first, so a consultant sees whose it is.
+fn title(v: &ConnectionView) -> String {
+    match v.client.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => format!("Keyport: {c} · {}", v.name),
+        None => format!("Keyport: {}", v.name),
+    }
+}
+
+/// What to say about `v` that was not said yet, with its notification key: a deadline
+/// within 7 days, then within a day (`7d`, `1d`, `expired`: the engine's warning keys),
+/// and a connection that needs a new sign-in; each once per connection, ever. Dates are
+/// local, in the system locale's order.
+async fn unseen(kp: &Keyport, v: &ConnectionView, locale: &str) -> Vec<(&'static str, String)> {
+    let reconnect = v.status == Status::NeedsReconnect;
+    if v.warnings.is_empty() && !reconnect {
         return Vec::new();
     }
     let Ok(seen) = kp.notified(&v.name).await else {
         return Vec::new();
     };
-    v.warnings
+    let now = keyport_engine::time::now();
+    let mut out: Vec<(&'static str, String)> = v
+        .warnings
         .iter()
         .filter(|w| !seen.iter().any(|k| k == w.key))
-        .collect()
+        .map(|w| (w.key, deadline_text(v, w, locale, now)))
+        .collect();
+    if reconnect && !seen.iter().any(|k| k == RECONNECT_KEY) {
+        out.push((
+            RECONNECT_KEY,
+            format!(
+                "{} ({}) needs a new sign-in: {}. Open Keyport and choose Reconnect.",
+                v.name, v.vendor_label, v.status_text
+            ),
+        ));
+    }
+    out
+}
+
+/// A warning's sentence with the deadline's date in the locale: "MYOB's yearly consent
+/// ends in 6 days (24/11/2027 09:00): a company-file admin must approve the app again".
+fn deadline_text(v: &ConnectionView, w: &Warning, locale: &str, now: i64) -> String {
+    let Some(d) = v.deadlines.first() else {
+        return w.message.clone();
+    };
+    let when = crate::locale::date_time(locale, d.at);
+    let left = d.at - now;
+    if left <= 0 {
+        format!("{} on {when}: {}", d.what, d.todo)
+    } else {
+        let days = left / 86_400;
+        let span = match days {
+            0 => format!("{} hours", (left / 3600).max(1)),
+            1 => "1 day".to_owned(),
+            n => format!("{n} days"),
+        };
+        format!("{} in {span} ({when}): {}", d.what, d.todo)
+    }
 }
 
 fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
@@ -186,10 +235,31 @@ mod tests {
         let (kp, dir) = keyport("warn");
         let v = sample(&kp).await;
         assert!(v.expires_at.is_some(), "the sample expires in three days");
-        let keys: Vec<_> = unseen(&kp, &v).await.iter().map(|w| w.key).collect();
+        let said = unseen(&kp, &v, "en-AU").await;
+        let keys: Vec<_> = said.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["7d"], "{:?}", v.warnings);
+        // The date in the locale's order (day/month/year for en-AU), local time.
+        let at = v.deadlines[0].at;
+        let (y, m, d, _, _) = crate::locale::local_parts(at);
+        let date = format!("{d:02}/{m:02}/{y}");
+        assert!(said[0].1.contains(&date), "{} names {date}", said[0].1);
+        assert!(said[0].1.contains("in 2 days") || said[0].1.contains("in 3 days"), "{}", said[0].1);
         kp.mark_notified(&v.name, "7d").await.unwrap();
-        assert!(unseen(&kp, &v).await.is_empty(), "shown once, ever");
+        assert!(unseen(&kp, &v, "en-AU").await.is_empty(), "shown once, ever");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn a_notification_names_the_client() {
+        let (kp, dir) = keyport("title");
+        let v = sample(&kp).await;
+        assert_eq!(title(&v), "Keyport: sample");
+        let edit = keyport_engine::Edit {
+            client: Some("Clearwater Ltd".into()),
+            ..Default::default()
+        };
+        let v = kp.edit("sample", edit).await.unwrap();
+        assert_eq!(title(&v), "Keyport: Clearwater Ltd · sample");
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -24,7 +24,7 @@ pub fn clear_secs() -> u64 {
 }
 
 /// What the window is told about a copy: a masked hint and when it goes away.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct Copied {
     pub what: &'static str,
     pub preview: String,

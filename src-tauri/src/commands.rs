@@ -6,7 +6,7 @@ use crate::clipboard::Copied;
 use crate::connect::Started;
 use crate::error::{CmdResult, CommandError};
 use crate::AppState;
-use keyport_engine::activity::EventKind;
+use keyport_engine::activity::{Event, EventKind};
 use keyport_engine::{
     masked, secret, Connected, ConnectionView, Edit, ExposeSecret, Field, Form, Keyport, Reconnect,
     Registration, RevokeReport, SecretString, TestReport, VendorInfo,
@@ -16,37 +16,51 @@ use std::collections::BTreeMap;
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt;
 
-#[derive(Serialize)]
+#[derive(Serialize, specta::Type)]
 pub struct Info {
     metadata_path: String,
     version: &'static str,
     clipboard_clear_secs: u64,
+    /// The system locale as a BCP 47 tag (`en-AU` from `LANG=en_AU.UTF-8`), for dates.
+    locale: String,
     /// Every vendor with its fields: the window builds its forms from these.
     vendors: Vec<VendorInfo>,
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn info(state: State<'_, AppState>) -> CmdResult<Info> {
     Ok(Info {
         metadata_path: state.keyport()?.metadata_path().display().to_string(),
         version: env!("CARGO_PKG_VERSION"),
         clipboard_clear_secs: crate::clipboard::clear_secs(),
+        locale: crate::locale::system(),
         vendors: Keyport::vendors(),
     })
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn list(state: State<'_, AppState>) -> CmdResult<Vec<ConnectionView>> {
     state.keyport()?.list().await.map_err(Into::into)
 }
 
+/// The connection's activity log (newest last, as the engine keeps it); never a secret.
+#[tauri::command]
+#[specta::specta]
+pub async fn activity(state: State<'_, AppState>, name: String) -> CmdResult<Vec<Event>> {
+    state.keyport()?.activity(&name).await.map_err(Into::into)
+}
+
 /// Remembered app registrations (no secrets; `secret_saved` says one is in the keychain).
 #[tauri::command]
+#[specta::specta]
 pub async fn registrations(state: State<'_, AppState>) -> CmdResult<Vec<Registration>> {
     state.keyport()?.registrations().await.map_err(Into::into)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn connect_start(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -58,6 +72,7 @@ pub async fn connect_start(
 /// The secret fields Reconnect still has to ask for (usually none: the saved registration
 /// and the stored secrets sign in again). Fields only, never a value.
 #[tauri::command]
+#[specta::specta]
 pub async fn reconnect_needs(
     state: State<'_, AppState>,
     name: String,
@@ -68,6 +83,7 @@ pub async fn reconnect_needs(
 /// Reconnect: the engine's form for `name`, plus only the missing fields the window asked
 /// for (they arrive here once), started like [`connect_start`].
 #[tauri::command]
+#[specta::specta]
 pub async fn reconnect_start(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -85,17 +101,20 @@ pub async fn reconnect_start(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn connect_cancel(state: State<'_, AppState>) -> CmdResult<()> {
     state.attempts.cancel().await;
     Ok(())
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn connect_paste(state: State<'_, AppState>, url: String) -> CmdResult<Connected> {
     state.attempts.paste(url).await
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn connect_reopen(state: State<'_, AppState>) -> CmdResult<()> {
     let kp = state.keyport()?;
     state.attempts.reopen(&kp)
@@ -103,6 +122,7 @@ pub async fn connect_reopen(state: State<'_, AppState>) -> CmdResult<()> {
 
 /// The "Add token" form. Secrets arrive here once and go straight to the keychain.
 #[tauri::command]
+#[specta::specta]
 pub async fn add_token(state: State<'_, AppState>, form: Form) -> CmdResult<ConnectionView> {
     state.keyport()?.add_token(form).await.map_err(Into::into)
 }
@@ -110,6 +130,7 @@ pub async fn add_token(state: State<'_, AppState>, form: Form) -> CmdResult<Conn
 /// The "Edit…" form: note, client, base URL, test path, an admin-issued token's expiry
 /// (`None` leaves a value, an empty string clears it). No secret.
 #[tauri::command]
+#[specta::specta]
 pub async fn edit(
     state: State<'_, AppState>,
     name: String,
@@ -119,6 +140,7 @@ pub async fn edit(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn copy_token(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -136,6 +158,7 @@ pub async fn copy_token(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn copy_headers(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -162,6 +185,7 @@ pub async fn copy_headers(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn copy_curl(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -179,6 +203,7 @@ pub async fn copy_curl(
 /// The connection's values as a `.env` file (the names `keyport env` uses), for tools that
 /// read one.
 #[tauri::command]
+#[specta::specta]
 pub async fn copy_env(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -192,16 +217,19 @@ pub async fn copy_env(
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn refresh(state: State<'_, AppState>, name: String) -> CmdResult<ConnectionView> {
     state.keyport()?.refresh(&name).await.map_err(Into::into)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn test(state: State<'_, AppState>, name: String) -> CmdResult<TestReport> {
     state.keyport()?.test(&name).await.map_err(Into::into)
 }
 
 #[tauri::command]
+#[specta::specta]
 pub async fn revoke(
     state: State<'_, AppState>,
     name: String,
@@ -223,6 +251,7 @@ fn autostart_error(e: impl std::fmt::Display) -> CommandError {
 
 /// "Start at login": whether the desktop's autostart entry for Keyport exists.
 #[tauri::command]
+#[specta::specta]
 pub async fn autostart_get(app: AppHandle) -> CmdResult<bool> {
     app.autolaunch().is_enabled().map_err(autostart_error)
 }
@@ -230,6 +259,7 @@ pub async fn autostart_get(app: AppHandle) -> CmdResult<bool> {
 /// Turns "Start at login" on (an XDG autostart entry that starts Keyport in the tray) or
 /// off; answers the setting as it now is.
 #[tauri::command]
+#[specta::specta]
 pub async fn autostart_set(app: AppHandle, on: bool) -> CmdResult<bool> {
     let manager = app.autolaunch();
     if on {
@@ -254,17 +284,18 @@ mod tests {
 
     #[test]
     fn every_command_is_registered_and_granted_to_the_window() {
-        let main = include_str!("main.rs");
+        let handler = include_str!("ipc.rs");
         let granted: serde_json::Value =
             serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
         let granted = granted["permissions"].as_array().unwrap();
         let commands = commands();
-        for c in ["edit", "reconnect_needs", "reconnect_start"] {
+        for c in ["edit", "reconnect_needs", "reconnect_start", "activity", "write_env_file"] {
             assert!(commands.contains(&c), "{c} has a permission");
         }
         for c in &commands {
             assert!(
-                main.contains(&format!("commands::{c},")),
+                handler.contains(&format!("commands::{c},"))
+                    || handler.contains(&format!("porting::{c},")),
                 "{c} is in the handler"
             );
             let allow = format!("allow-{}", c.replace('_', "-"));

@@ -20,7 +20,7 @@ use tauri::{AppHandle, Emitter, Runtime};
 use tokio::sync::{mpsc, oneshot};
 
 /// What the window needs to show the waiting panel.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, specta::Type)]
 pub struct Started {
     pub attempt: u64,
     pub name: String,
@@ -68,29 +68,33 @@ pub struct Attempts {
     slot: Arc<Mutex<Slot>>,
 }
 
-#[derive(Clone, Serialize)]
-struct Tick {
-    attempt: u64,
-    left: u64,
+/// The payload of a `connect-*` event (typed in the window's bindings).
+#[derive(Clone, Serialize, specta::Type)]
+pub struct Tick {
+    pub attempt: u64,
+    pub left: u64,
 }
 
-#[derive(Clone, Serialize)]
-struct Ignored {
-    attempt: u64,
-    message: String,
+/// The payload of a `connect-*` event (typed in the window's bindings).
+#[derive(Clone, Serialize, specta::Type)]
+pub struct Ignored {
+    pub attempt: u64,
+    pub message: String,
 }
 
-#[derive(Clone, Serialize)]
-struct Done {
-    attempt: u64,
-    view: Connected,
+/// The payload of a `connect-*` event (typed in the window's bindings).
+#[derive(Clone, Serialize, specta::Type)]
+pub struct Done {
+    pub attempt: u64,
+    pub view: Connected,
 }
 
-#[derive(Clone, Serialize)]
-struct Failed {
-    attempt: u64,
+/// The payload of a `connect-*` event (typed in the window's bindings).
+#[derive(Clone, Serialize, specta::Type)]
+pub struct Failed {
+    pub attempt: u64,
     #[serde(flatten)]
-    error: CommandError,
+    pub error: CommandError,
 }
 
 fn busy() -> CommandError {

@@ -6,7 +6,7 @@
 use keyport_engine::Action;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CommandError {
     pub code: String,
     pub message: String,

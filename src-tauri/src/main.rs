@@ -1,5 +1,6 @@
-//! Keyport's desktop window: a thin Tauri shell over `keyport-engine`. The window (plain
-//! HTML/JS in `ui/`) calls the commands in [`commands`]; tokens stay on the Rust side.
+//! Keyport's desktop window: a thin Tauri shell over `keyport-engine`. The window (the
+//! TypeScript front end in `ui/`, built into `ui/dist`) calls the commands in [`commands`]
+//! through the bindings [`ipc`] generates; tokens stay on the Rust side.
 //!
 //! Keyport lives in the tray ([`tray`]): closing the window hides it, and the agent and the
 //! background refresh go on until "Quit". `--hidden` starts it in the tray without the
@@ -13,6 +14,9 @@ mod clipboard;
 mod commands;
 mod connect;
 mod error;
+mod ipc;
+mod locale;
+mod porting;
 mod tray;
 
 use error::{CmdResult, CommandError};
@@ -103,28 +107,7 @@ fn main() {
                 }
             }
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::info,
-            commands::list,
-            commands::registrations,
-            commands::connect_start,
-            commands::connect_cancel,
-            commands::connect_paste,
-            commands::connect_reopen,
-            commands::reconnect_needs,
-            commands::reconnect_start,
-            commands::copy_token,
-            commands::copy_headers,
-            commands::copy_curl,
-            commands::copy_env,
-            commands::refresh,
-            commands::test,
-            commands::revoke,
-            commands::add_token,
-            commands::edit,
-            commands::autostart_get,
-            commands::autostart_set,
-        ])
+        .invoke_handler(ipc::builder().invoke_handler())
         .setup(move |app| {
             // The window is made hidden (tauri.conf.json) and shown here, unless Keyport
             // was started at login: then it waits in the tray.

@@ -249,6 +249,50 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write connections' metadata and app registrations to a file for another computer:
+    /// names, vendors, clients, notes, base URLs, accounts, client IDs, redirect URIs and
+    /// endpoints — never a token, client secret, password or key.
+    Export {
+        /// The connections (default: all).
+        #[arg(value_name = "NAME")]
+        names: Vec<String>,
+        /// The file to write (0600; default: standard output).
+        #[arg(short = 'o', long = "out-file", value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Add the connections of an export file. No secret comes with them: each waits for
+    /// `keyport reconnect NAME` (a new sign-in, or its admin-issued token). A name already
+    /// here stops the import with nothing written, unless --skip or --rename.
+    Import {
+        /// The file `keyport export` wrote.
+        file: std::path::PathBuf,
+        /// Leave connections whose name is taken here as they are, and import the rest.
+        #[arg(long, conflicts_with = "rename")]
+        skip: bool,
+        /// Import a connection whose name is taken here as NAME-2 (or the next free NAME-N).
+        #[arg(long)]
+        rename: bool,
+        /// Machine-readable output: what was imported, under which names, and skipped.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a connection as an API tool's environment: base_url and the account ids
+    /// (company file, tenant, issuer…) as variables; the token only with --with-token.
+    ExportEnv {
+        /// The connection's name.
+        name: String,
+        /// The tool's format: a Postman environment (JSON), an Insomnia export (format 4,
+        /// JSON) or a Bruno environment (.bru).
+        #[arg(long, value_enum)]
+        format: EnvToolArg,
+        /// The file to write (default: standard output); 0600 when it holds the token.
+        #[arg(short = 'o', long = "out-file", value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+        /// Put the token in it as well (a warning says so). Without it the token variable
+        /// is there, empty (Bruno: declared secret), for you to fill in the tool.
+        #[arg(long)]
+        with_token: bool,
+    },
     /// List the vendors Keyport knows.
     Vendors {
         /// Machine-readable output: each vendor with its fields.
@@ -308,6 +352,23 @@ pub enum Command {
         #[arg(long, conflicts_with = "confirm")]
         unlock: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum EnvToolArg {
+    Postman,
+    Insomnia,
+    Bruno,
+}
+
+impl From<EnvToolArg> for keyport_engine::EnvTool {
+    fn from(t: EnvToolArg) -> Self {
+        match t {
+            EnvToolArg::Postman => keyport_engine::EnvTool::Postman,
+            EnvToolArg::Insomnia => keyport_engine::EnvTool::Insomnia,
+            EnvToolArg::Bruno => keyport_engine::EnvTool::Bruno,
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

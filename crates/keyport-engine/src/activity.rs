@@ -17,6 +17,7 @@ pub const KEEP: usize = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum EventKind {
     Connected,
     Reconnected,
@@ -27,11 +28,14 @@ pub enum EventKind {
     TokenReplaced,
     Edited,
     Revoked,
+    /// Imported from another computer's export (no secret came with it).
+    Imported,
 }
 
 /// Where an event came from: the process that did it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Source {
     #[default]
     Cli,
@@ -40,6 +44,7 @@ pub enum Source {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Event {
     pub at: i64,
     pub what: EventKind,

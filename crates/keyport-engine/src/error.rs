@@ -11,6 +11,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Something the person can do about an error or a warning. `name` is the connection it
 /// is about, when there is one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Action {
     pub kind: ActionKind,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -19,6 +20,7 @@ pub struct Action {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum ActionKind {
     /// Sign in at the vendor again under the same name.
     Reconnect,
@@ -139,6 +141,10 @@ pub enum Error {
     /// could not be reached; `detail` says what to do.
     #[error("The shared store {address} {detail}")]
     SharedStore { address: String, detail: String },
+
+    /// An export file that cannot be imported; nothing was written.
+    #[error("This file cannot be imported: {detail}. Nothing was imported; export the connections again on the other computer and import that file.")]
+    ImportFile { detail: String },
 }
 
 /// A vendor refused a request: what it said, what Keyport advises, what can be done.
@@ -205,6 +211,7 @@ impl Error {
             Error::Unsupported(_) => "unsupported",
             Error::Conflict { .. } => "store_conflict",
             Error::SharedStore { .. } => "shared_store",
+            Error::ImportFile { .. } => "import_file",
         }
     }
 
@@ -216,7 +223,9 @@ impl Error {
         };
         let plain = |kinds: &[ActionKind]| kinds.iter().map(|k| Action::new(*k, None)).collect();
         match self {
-            Error::InvalidInput(_) | Error::StateMismatch => plain(&[A::FixInput]),
+            Error::InvalidInput(_) | Error::StateMismatch | Error::ImportFile { .. } => {
+                plain(&[A::FixInput])
+            }
             Error::NotFound(_) => plain(&[A::List]),
             Error::AlreadyExists(n) => named(&[A::Replace, A::Revoke], n),
             Error::Keychain { .. } => plain(&[A::UnlockKeychain]),
@@ -246,7 +255,10 @@ impl Error {
     /// The process exit code `keyport` uses for this error (documented in `keyport --help`).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::InvalidInput(_) | Error::AlreadyExists(_) | Error::Unsupported(_) => 2,
+            Error::InvalidInput(_)
+            | Error::AlreadyExists(_)
+            | Error::Unsupported(_)
+            | Error::ImportFile { .. } => 2,
             Error::NotFound(_) => 3,
             Error::Keychain { .. } | Error::KeychainData { .. } => 4,
             Error::NeedsReconnect { .. } => 5,

@@ -18,6 +18,7 @@ use std::time::Duration;
 /// What a person filled in. Empty strings mean "not given". No `Debug`: it carries secrets.
 #[derive(Default, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Form {
     /// The vendor's id.
     pub vendor: String,
@@ -39,6 +40,7 @@ pub struct Form {
     pub values: BTreeMap<String, String>,
     /// How long to wait for the browser ([`crate::DEFAULT_WINDOW`] when `None`).
     #[serde(skip)]
+    #[cfg_attr(feature = "specta", specta(skip))]
     pub window: Option<Duration>,
 }
 
@@ -121,7 +123,7 @@ pub(crate) fn read(vendor: &dyn Vendor, given: &BTreeMap<String, String>) -> Res
 
 /// What a field's value may contain: a secret that is a token (API token, client secret,
 /// API key) is `1*VSCHAR`; a password is one line; anything else is plain text.
-fn rule(f: &Field) -> Rule {
+pub(crate) fn rule(f: &Field) -> Rule {
     match f.slot {
         Some(Slot::Token | Slot::ClientSecret | Slot::ApiKey) => Rule::Token,
         Some(Slot::Password) => Rule::Line,
@@ -141,7 +143,7 @@ fn lower_first(s: &str) -> String {
     }
 }
 
-fn check(f: &Field, v: &str) -> Result<()> {
+pub(crate) fn check(f: &Field, v: &str) -> Result<()> {
     let label = lower_first(f.label);
     match f.input {
         Input::Url => {

@@ -30,6 +30,7 @@ mod storage;
 mod syntax;
 pub mod time;
 mod tokens;
+mod transfer;
 pub mod vendors;
 
 pub use connect::{Callback, Cancel, Connected, PendingConnect, WaitEvent, DEFAULT_WINDOW};
@@ -47,6 +48,10 @@ pub use syntax::safe_value;
 pub use tokens::{
     dotenv_line, parse_reference, ApiReply, ApiRequest, Edit, Handout, Reconnect, Retired,
     RevokeReport, ScriptValue, TestReport, ASSUMED_LIFETIME, REFERENCE_SCHEME,
+};
+pub use transfer::{
+    EnvFile, EnvTool, Export, ExportedAccount, ExportedConnection, ExportedOAuth,
+    ExportedRegistration, ImportReport, Imported, OnConflict, EXPORT_FORMAT, EXPORT_VERSION,
 };
 pub use vendors::{Detail, Field, Kind};
 
@@ -87,6 +92,7 @@ pub struct Keyport {
 
 /// What the window and `keyport vendors` show of a vendor.
 #[derive(serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VendorInfo {
     pub id: &'static str,
     pub label: &'static str,
@@ -201,6 +207,65 @@ impl Keyport {
             }
         }
         Err(last.unwrap_or_else(|| Error::input("no vendor takes admin-issued tokens")))
+    }
+
+    /// For benchmarks and tests: stores many admin-issued tokens of `vendor` at once — one
+    /// keychain session, one metadata write — each `(name, client)` with `token` and
+    /// `base_url`, untried. Seeding a thousand connections takes seconds, not minutes.
+    #[cfg(any(test, feature = "testing"))]
+    pub async fn seed_tokens(
+        &self,
+        vendor: &str,
+        conns: &[(String, Option<String>)],
+        token: &str,
+        base_url: &str,
+    ) -> Result<usize> {
+        use vendors::{Input, Slot};
+        let v = vendors::find(vendor)?;
+        let session = self.vault.session().await?;
+        let label = |n: &str| storage::label(n, v.label());
+        let mut made = Vec::new();
+        for (name, client) in conns {
+            let values = v
+                .fields()
+                .iter()
+                .filter_map(|f| {
+                    let value = match (f.slot, f.input) {
+                        (Some(Slot::Token), _) => token.to_owned(),
+                        _ if f.key == "base_url" => base_url.to_owned(),
+                        _ if !f.required || f.default.is_some() => return None,
+                        (_, Input::Url) => base_url.to_owned(),
+                        _ => "sample-value-0123456789".to_owned(),
+                    };
+                    Some((f.key.to_owned(), value))
+                })
+                .collect();
+            let req = self.admin_request(Form {
+                vendor: v.id().to_owned(),
+                name: name.clone(),
+                client: client.clone().unwrap_or_default(),
+                values,
+                skip_test: true,
+                ..Form::default()
+            })?;
+            session
+                .save(&req.name, &label(&req.name), &req.secrets)
+                .await?;
+            made.push(model::Connection {
+                name: req.name,
+                vendor: v.id().to_owned(),
+                created_at: time::now(),
+                account: req.account,
+                base_url: Some(req.base_url),
+                test_path: req.test_path,
+                expires_at: req.expires_at,
+                client: req.client,
+                ..model::Connection::default()
+            });
+        }
+        let n = made.len();
+        self.store.put_new(made, Vec::new()).await?;
+        Ok(n)
     }
 
     pub fn settings(&self) -> &Settings {

@@ -17,6 +17,7 @@ pub const REFRESH_AHEAD: i64 = 300;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Status {
     Valid,
     ExpiringSoon,
@@ -27,6 +28,7 @@ pub enum Status {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Warning {
     /// `7d`, `1d` or `expired`: one desktop notification per key.
     pub key: &'static str,
@@ -35,6 +37,7 @@ pub struct Warning {
 
 /// A date by which a person must act.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DeadlineView {
     pub at: i64,
     pub what: &'static str,
@@ -43,6 +46,7 @@ pub struct DeadlineView {
 
 /// The app registration an OAuth connection signed in with (never its secret).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RegistrationView {
     pub client_id: String,
     pub redirect_uri: String,
@@ -56,6 +60,7 @@ pub struct RegistrationView {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ConnectionView {
     pub name: String,
     /// The vendor's id.

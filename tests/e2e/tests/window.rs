@@ -186,8 +186,16 @@ fn row(name: &str) -> String {
     format!("[data-connection=\"{name}\"]")
 }
 
-fn button(name: &str, action: &str) -> String {
-    format!("{} [data-action=\"{action}\"]", row(name))
+/// Runs a connection's action the way a person does with the mouse: its row's ⋯ button
+/// opens the row menu, then the menu item `[data-action=ACTION]`.
+fn act(app: &Session, name: &str, action: &str) {
+    click(
+        app,
+        &format!("{} [data-testid=\"row-menu-button\"]", row(name)),
+    );
+    let item = format!("#row-menu[data-for=\"{name}\"] [data-action=\"{action}\"]");
+    wait_visible(app, &item);
+    click(app, &item);
 }
 
 /// The X clipboard as another program sees it (`None`: empty or not text).
@@ -490,7 +498,7 @@ fn window_connects_copies_refreshes_and_revokes() {
 
     // ---- 3b. Edit…: the note and client change in the window and the CLI alike, the
     // secrets not at all. An OAuth connection's form has no expiry (the vendor sets it).
-    click(&app, &button("acme", "edit"));
+    act(&app, "acme", "edit");
     wait_visible(&app, "#edit-form");
     assert!(visible(&app, "#e-note") && visible(&app, "#e-client"));
     assert!(
@@ -507,7 +515,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     let shop_keychain = keychain::lookup(env.namespace(), "shop");
     assert!(shop_keychain.is_some());
     let shown = show_json(&env, "shop");
-    click(&app, &button("shop", "edit"));
+    act(&app, "shop", "edit");
     wait_visible(&app, "#edit-form");
     assert!(
         visible(&app, "#e-expires"),
@@ -548,7 +556,7 @@ fn window_connects_copies_refreshes_and_revokes() {
         "Edit leaves the keychain entry alone"
     );
     // Opened again, the form starts from what is stored now.
-    click(&app, &button("shop", "edit"));
+    act(&app, "shop", "edit");
     wait_visible(&app, "#edit-form");
     assert_eq!(value(&app, "#e-note"), json!("Window note"));
     assert_eq!(value(&app, "#e-client"), json!("Clearwater Ltd"));
@@ -630,7 +638,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     // ---- 5. Copy token: it reaches the X clipboard from Rust, never the page, and is
     // cleared after the delay (3 s here).
     let copied_at = Instant::now();
-    click(&app, &button("acme", "copy-token"));
+    act(&app, "acme", "copy-token");
     assert!(
         wait_until(Duration::from_secs(5), || clipboard().as_deref()
             == Some(&token1)),
@@ -641,6 +649,14 @@ fn window_connects_copies_refreshes_and_revokes() {
     assert!(
         !source.contains(&token1),
         "the token must never reach the webview"
+    );
+    // The details pane follows the selection (the row whose menu was used) and its
+    // activity log shows the copy, made from the window.
+    wait_js(
+        &app,
+        "const d = document.querySelector('#details'); return d.dataset.for === 'acme' && \
+         !!d.querySelector('[data-testid=activity-entry][data-what=token_copied][data-from=window][data-ok=true]');",
+        "the details pane's activity log to show the copy",
     );
     assert!(
         wait_until(Duration::from_secs(10), || clipboard().as_deref()
@@ -653,7 +669,7 @@ fn window_connects_copies_refreshes_and_revokes() {
         "cleared after the 3 s delay, not at once ({held:?})"
     );
     // A clipboard the user changed meanwhile is left alone.
-    click(&app, &button("acme", "copy-headers"));
+    act(&app, "acme", "copy-headers");
     assert!(
         wait_until(Duration::from_secs(5), || clipboard().is_some_and(
             |c| c.contains(&format!("Authorization: Bearer {token1}"))
@@ -674,7 +690,7 @@ fn window_connects_copies_refreshes_and_revokes() {
         "someone else's clipboard survives"
     );
     // Copy as .env: the token, base URL and account ids under `keyport env`'s names.
-    click(&app, &button("acme", "copy-env"));
+    act(&app, "acme", "copy-env");
     assert!(
         wait_until(Duration::from_secs(5), || clipboard().is_some_and(|c| {
             c.contains(&format!("KEYPORT_TOKEN='{token1}'"))
@@ -697,7 +713,7 @@ fn window_connects_copies_refreshes_and_revokes() {
         ..ConfigPatch::default()
     });
     let refreshes = mock.stats().refreshes;
-    click(&app, &button("acme", "refresh"));
+    act(&app, "acme", "refresh");
     wait_js(
         &app,
         &format!(
@@ -793,7 +809,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     assert!(access_token(&env, "pasted").len() > 8);
 
     // ---- 8. Revoke: the confirmation says what happens; the row and the secrets go.
-    click(&app, &button("acme", "revoke"));
+    act(&app, "acme", "revoke");
     wait_visible(&app, "#confirm-revoke");
     let note = text(&app, "#revoke-dialog");
     assert!(note.contains("MYOB has no revocation endpoint"), "{note}");
@@ -841,7 +857,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     let client_secret = secrets(&env, "adv").unwrap()["client_secret"].clone();
     assert_eq!(client_secret, json!(ADV_SECRET));
     let revocations = mock.stats().revocations.len();
-    click(&app, &button("adv", "reconnect"));
+    act(&app, "adv", "reconnect");
     wait_visible(&app, "#connect-form");
     assert_eq!(value(&app, "#conn-name"), json!("adv"));
     wait_visible(&app, "#reconnect-summary");
@@ -879,7 +895,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     );
 
     let revocations = mock.stats().revocations.len();
-    click(&app, &button("adv", "revoke"));
+    act(&app, "adv", "revoke");
     wait_visible(&app, "#confirm-revoke");
     click(&app, "#confirm-revoke");
     wait_gone(&app, &row("adv"));

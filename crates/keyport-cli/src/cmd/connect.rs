@@ -38,6 +38,15 @@ pub async fn reconnect(
             form.values.insert(f.key.to_owned(), v);
         }
     }
+    let admin = Keyport::vendors()
+        .iter()
+        .any(|v| v.id == form.vendor && v.kind == keyport_engine::Kind::Admin);
+    if admin {
+        // An admin-issued connection without its secrets here (an imported one): added
+        // again with them, tried at the vendor first.
+        let v = deferring_signals(kp.add_token(form)).await?;
+        return added(&v, false, as_json, out);
+    }
     form.window = Some(Duration::from_secs(window));
     sign_in(kp, form, no_browser, &mut input, as_json, out).await
 }
@@ -137,10 +146,20 @@ pub async fn add(kp: &Keyport, m: &ArgMatches, out: &mut impl Write) -> Result<E
     }
     let form = forms::form(vendor, vm, &mut Input::new())?;
     let v = deferring_signals(kp.add_token(form)).await?;
-    if m.get_flag("json") {
-        json(out, &v)?;
+    added(&v, m.get_flag("no-test"), m.get_flag("json"), out)
+}
+
+/// What `add` (and `reconnect` of an admin-issued connection) says.
+fn added(
+    v: &keyport_engine::ConnectionView,
+    no_test: bool,
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<ExitCode, Error> {
+    if as_json {
+        json(out, v)?;
     } else {
-        let tried = match (&v.unverified, m.get_flag("no-test")) {
+        let tried = match (&v.unverified, no_test) {
             (_, true) => " (not tried: --no-test)",
             (None, false) => " (the vendor accepted it)",
             (Some(_), false) => " (unverified)",

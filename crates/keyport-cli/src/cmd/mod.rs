@@ -1,6 +1,7 @@
 //! The commands, one file per group: `tokens` (token, headers, curl, refresh, test),
 //! `api`, `proxy`, `connect` (connect, reconnect, add), `manage` (list, show, edit, revoke, set-token,
-//! vendors, completions), `exec`, `script` (env, inject, read), `agent`.
+//! vendors, completions), `exec`, `script` (env, inject, read), `transfer` (export, import,
+//! export-env), `agent`.
 
 mod agent;
 pub mod api;
@@ -10,6 +11,7 @@ mod manage;
 pub mod proxy;
 mod script;
 pub mod tokens;
+mod transfer;
 
 use crate::args::{self, Command};
 use clap::{ArgMatches, FromArgMatches};
@@ -112,6 +114,31 @@ pub async fn run(kp: &Arc<Keyport>, matches: &ArgMatches) -> Result<ExitCode, Er
         Command::Log { name, json } => manage::log(kp, &name, json, &mut out).await,
         Command::Share { name, to, json } => manage::share(kp, &name, &to, json, &mut out).await,
         Command::Unshare { name, json } => manage::unshare(kp, &name, json, &mut out).await,
+        Command::Export { names, output } => {
+            transfer::export(kp, &names, output.as_deref(), &mut out).await
+        }
+        Command::Import {
+            file,
+            skip,
+            rename,
+            json,
+        } => transfer::import(kp, &file, skip, rename, json, &mut out).await,
+        Command::ExportEnv {
+            name,
+            format,
+            output,
+            with_token,
+        } => {
+            transfer::export_env(
+                kp,
+                &name,
+                format.into(),
+                output.as_deref(),
+                with_token,
+                &mut out,
+            )
+            .await
+        }
         Command::Vendors { json } => manage::vendors(json, &mut out),
         Command::Completions { shell } => manage::completions(shell, &mut out),
         #[cfg(unix)]

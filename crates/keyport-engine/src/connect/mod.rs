@@ -33,6 +33,7 @@ pub const DEFAULT_WINDOW: Duration = Duration::from_secs(300);
 /// A finished connect: the stored connection and, for a replace, what became of the
 /// grant it replaced.
 #[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Connected {
     #[serde(flatten)]
     pub connection: ConnectionView,

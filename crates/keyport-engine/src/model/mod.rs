@@ -147,6 +147,7 @@ pub struct Connection {
 /// non-secret form values. `authority` (the instance or issuer) is part of its key, so a
 /// saved client secret only ever goes back to the server it was saved for.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Registration {
     pub vendor: String,
     pub client_id: String,

@@ -60,14 +60,7 @@ impl Local {
         if crate::model::validate_name(name).is_err() {
             return Ok(None);
         }
-        let found = self
-            .0
-            .file
-            .load()?
-            .connections
-            .into_iter()
-            .find(|c| c.name == name);
-        match found.and_then(|c| c.store) {
+        match self.0.file.find(name)?.and_then(|c| c.store) {
             Some(address) => self.open(&address).map(Some),
             None => Ok(None),
         }
@@ -107,9 +100,10 @@ impl MetadataStore for Local {
     }
 
     async fn get(&self, name: &str) -> Result<Connection> {
-        match self.route(name)? {
-            Some(b) => remote(&b, name).await,
-            None => self.0.file.get(name),
+        let c = self.0.file.get(name)?;
+        match &c.store {
+            Some(address) => remote(&self.open(address)?, name).await,
+            None => Ok(c),
         }
     }
 
@@ -154,6 +148,10 @@ impl MetadataStore for Local {
 
     async fn remember(&self, reg: Registration) -> Result<bool> {
         self.0.file.remember(reg).await
+    }
+
+    async fn put_new(&self, conns: Vec<Connection>, regs: Vec<Registration>) -> Result<usize> {
+        self.0.file.put_new(conns, regs).await
     }
 }
 

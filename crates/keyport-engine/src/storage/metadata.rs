@@ -38,11 +38,19 @@ fn version() -> u32 {
 
 pub struct Store {
     dir: PathBuf,
+    /// The last connection found by name, with the file's stamp it was read at: the token
+    /// path reads it twice (the connection, then where its secret lives).
+    last: std::sync::Mutex<Option<(Stamp, Connection)>>,
 }
+
+type Stamp = (std::time::SystemTime, u64);
 
 impl Store {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            last: Default::default(),
+        }
     }
 
     pub fn path(&self) -> PathBuf {
@@ -65,6 +73,17 @@ impl Store {
     /// Reads the whole file; a missing file is an empty store. A link in its place is
     /// refused: the file is Keyport's own, in the user's private folder.
     pub fn load(&self) -> Result<StoreData> {
+        match self.read()? {
+            Some(bytes) => parse(&self.path(), &bytes),
+            None => Ok(StoreData {
+                version: VERSION,
+                ..StoreData::default()
+            }),
+        }
+    }
+
+    /// The file's bytes; `None` when there is no file.
+    fn read(&self) -> Result<Option<Vec<u8>>> {
         let path = self.path();
         if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(Error::StoreData {
@@ -73,11 +92,8 @@ impl Store {
             });
         }
         match fs::read(&path) {
-            Ok(bytes) => parse(&path, &bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(StoreData {
-                version: VERSION,
-                ..StoreData::default()
-            }),
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(Error::Store {
                 action: "read",
                 path,
@@ -87,17 +103,41 @@ impl Store {
     }
 
     pub fn get(&self, name: &str) -> Result<Connection> {
-        self.load()?
-            .connections
-            .into_iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| Error::NotFound(name.into()))
+        self.find(name)?.ok_or_else(|| Error::NotFound(name.into()))
+    }
+
+    /// One connection, the others skipped unparsed (`scan`); `None` when it is not there.
+    pub fn find(&self, name: &str) -> Result<Option<Connection>> {
+        let stamp = self.stamp();
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let (Some(stamp), Some((at, c))) = (stamp, last.as_ref()) {
+            if *at == stamp && c.name == name {
+                return Ok(Some(c.clone()));
+            }
+        }
+        let Some(bytes) = self.read()? else {
+            return Ok(None);
+        };
+        let path = self.path();
+        let found = super::scan::find(&bytes, name).map_err(|e| Error::StoreData {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        if let Some(v) = found.version.filter(|v| *v > VERSION) {
+            return Err(newer(&path, v));
+        }
+        *last = match (stamp, &found.connection) {
+            (Some(s), Some(c)) => Some((s, c.clone())),
+            _ => None,
+        };
+        Ok(found.connection)
     }
 
     /// Read-modify-write under the store lock.
     pub fn update<T>(&self, f: impl FnOnce(&mut StoreData) -> Result<T>) -> Result<T> {
         self.ensure_dir()?;
         let _lock = FileLock::acquire(&self.dir.join("store.lock"))?;
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = None;
         self.sweep_temp_files();
         let mut data = self.load()?;
         let out = f(&mut data)?;
@@ -226,6 +266,27 @@ impl MetadataStore for Store {
         Ok(self.load()?.registrations)
     }
 
+    async fn put_new(&self, conns: Vec<Connection>, regs: Vec<Registration>) -> Result<usize> {
+        self.update(|d| {
+            if let Some(c) = conns
+                .iter()
+                .find(|c| d.connections.iter().any(|o| o.name == c.name))
+            {
+                return Err(Error::AlreadyExists(c.name.clone()));
+            }
+            d.connections.extend(conns);
+            d.connections.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut added = 0;
+            for r in regs {
+                if !d.registrations.iter().any(|k| k.same_app(&r)) {
+                    d.registrations.push(r);
+                    added += 1;
+                }
+            }
+            Ok(added)
+        })
+    }
+
     async fn remember(&self, reg: Registration) -> Result<bool> {
         self.update(|d| {
             let had = d
@@ -245,15 +306,18 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<StoreData> {
         detail: e.to_string(),
     })?;
     if data.version > VERSION {
-        return Err(Error::StoreData {
-            path: path.into(),
-            detail: format!(
-                "it was written by a newer Keyport (format {}, this one reads {VERSION}); update Keyport",
-                data.version
-            ),
-        });
+        return Err(newer(path, data.version));
     }
     Ok(data)
+}
+
+fn newer(path: &Path, version: u32) -> Error {
+    Error::StoreData {
+        path: path.into(),
+        detail: format!(
+            "it was written by a newer Keyport (format {version}, this one reads {VERSION}); update Keyport"
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub(crate) mod locks;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub(crate) mod metadata;
+mod scan;
 
 use crate::model::{Connection, Registration, Secrets};
 use crate::secret::SecretString;
@@ -175,6 +176,27 @@ pub(crate) trait MetadataStore: Send + Sync {
     /// Puts `reg` first in place of any registration of the same app; returns whether
     /// the one it replaced had a saved secret.
     async fn remember(&self, reg: Registration) -> Result<bool>;
+    /// Adds connections none of which exists yet (`AlreadyExists` for the first that does,
+    /// and nothing is written) and the registrations of apps not known yet (one already
+    /// here is kept as it is); returns how many registrations it added. The metadata file
+    /// does it in one write.
+    async fn put_new(&self, conns: Vec<Connection>, regs: Vec<Registration>) -> Result<usize> {
+        for c in &conns {
+            self.ensure_new(&c.name, false).await?;
+        }
+        for c in conns {
+            self.put(c).await?;
+        }
+        let known = self.registrations().await?;
+        let mut added = 0;
+        for r in regs {
+            if !known.iter().any(|k| k.same_app(&r)) {
+                self.remember(r).await?;
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
 }
 
 /// A folder only its owner may enter: created 0700, or checked to be a real folder (not a

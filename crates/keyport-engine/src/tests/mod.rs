@@ -123,7 +123,7 @@ pub(crate) async fn connect(w: &World, f: Form) -> crate::Result<crate::Connecte
 
 const ADV: &str = "88358B02-A48D-A50E-F710-39C1636C30F6@Clearwater";
 
-fn advanced_form(w: &World, name: &str, port: u16) -> Form {
+pub(crate) fn advanced_form(w: &World, name: &str, port: u16) -> Form {
     let redirect = format!("http://127.0.0.1:{port}/callback");
     w.mock.register_client(ClientReg::new(
         OAuthVendor::Advanced,
@@ -153,7 +153,7 @@ fn refuse_next_revocation(w: &World) {
     });
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -122,7 +122,27 @@ impl Keyport {
             })?),
             None => None,
         };
-        let mut s = session.secrets(name).await?;
+        // An imported connection has no secrets here yet: the token alone will do where
+        // it is the vendor's only secret.
+        let mut s = match session.load(name).await? {
+            Some(s) => s,
+            None => {
+                let others: Vec<&str> = vendor
+                    .fields()
+                    .iter()
+                    .filter(|f| f.slot.is_some_and(|s| s != Slot::Token) && f.required)
+                    .map(|f| f.label)
+                    .collect();
+                if !others.is_empty() {
+                    return Err(Error::Unsupported(format!(
+                        "'{name}' has no secrets on this computer yet, and {} needs more than the token ({}): reconnect it to give them all.",
+                        vendor.label(),
+                        others.join(", ")
+                    )));
+                }
+                Secrets::default()
+            }
+        };
         s.access_token = Some(secret(token));
         session
             .save_over(

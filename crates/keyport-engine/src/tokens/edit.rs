@@ -13,6 +13,7 @@ use serde::Deserialize;
 /// What to change; `None` leaves a value as it is, an empty string clears it.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Edit {
     pub note: Option<String>,
     pub client: Option<String>,
@@ -114,10 +115,7 @@ impl Keyport {
         let registrations = self.store.registrations().await?;
         let vendor = vendors::find(&conn.vendor)?;
         let Some(meta) = &conn.oauth else {
-            return Err(Error::Unsupported(format!(
-                "'{name}' holds a token issued in {}'s admin screen: issue a new one there and replace the token instead of reconnecting.",
-                vendor.label()
-            )));
+            return self.readd_form(conn, vendor).await;
         };
         // The registration it signed in with: same vendor and client ID (its authority is
         // part of the values it remembers).
@@ -152,6 +150,37 @@ impl Keyport {
                     && !has_secret
                     && meta.client_auth != crate::model::ClientAuth::None
             })
+            .collect();
+        Ok(Reconnect { form, missing })
+    }
+
+    /// An admin-issued connection with no secrets on this computer (an imported one): the
+    /// form that adds it again with its plain values, and every secret field missing.
+    async fn readd_form(
+        &self,
+        conn: &crate::model::Connection,
+        vendor: &'static dyn vendors::Vendor,
+    ) -> Result<Reconnect> {
+        let name = &conn.name;
+        if self.vault.session().await?.load(name).await?.is_some() {
+            return Err(Error::Unsupported(format!(
+                "'{name}' holds a token issued in {}'s admin screen: issue a new one there and replace the token instead of reconnecting.",
+                vendor.label()
+            )));
+        }
+        let form = Form {
+            vendor: conn.vendor.clone(),
+            name: name.clone(),
+            replace: true,
+            note: conn.note.clone().unwrap_or_default(),
+            client: conn.client.clone().unwrap_or_default(),
+            values: vendor.admin_form(conn),
+            ..Form::default()
+        };
+        let missing = vendor
+            .fields()
+            .iter()
+            .filter(|f| f.slot.is_some())
             .collect();
         Ok(Reconnect { form, missing })
     }

@@ -11,6 +11,7 @@ use crate::{Keyport, Result, DEFAULT_MIN_VALID};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TestReport {
     pub ok: bool,
     pub status: Option<u16>,
@@ -25,7 +26,7 @@ impl Keyport {
         let conn = self.store.get(name).await?;
         if fresh(&conn, min_valid) {
             let session = self.vault.session().await?;
-            if let Some(t) = session.secrets(name).await?.access_token {
+            if let Some(t) = super::secrets_of(&*session, &conn).await?.access_token {
                 return one_line(name, t);
             }
         }
@@ -58,7 +59,7 @@ impl Keyport {
         name: &str,
         conn: &mut crate::model::Connection,
     ) -> Result<Vec<(String, SecretString)>> {
-        let mut secrets = self.vault.session().await?.secrets(name).await?;
+        let mut secrets = super::secrets_of(&*self.vault.session().await?, conn).await?;
         if !fresh(conn, DEFAULT_MIN_VALID) {
             let (token, current) = self.refresh_inner(name, DEFAULT_MIN_VALID, false).await?;
             secrets.access_token = Some(token);

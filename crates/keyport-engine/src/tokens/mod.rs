@@ -52,6 +52,28 @@ pub(crate) fn fresh(c: &Connection, min_valid: i64) -> bool {
     }
 }
 
+/// A connection's secrets. One with none here that waits for the person (an imported
+/// connection, before its sign-in or token) says so, not that its entry is damaged.
+pub(crate) async fn secrets_of(
+    session: &dyn crate::storage::SecretSession,
+    conn: &Connection,
+) -> Result<Secrets> {
+    match session.load(&conn.name).await? {
+        Some(s) => Ok(s),
+        None => Err(match &conn.health {
+            crate::model::Health::NeedsReconnect { reason, .. } => crate::Error::NeedsReconnect {
+                name: conn.name.clone(),
+                reason: reason.clone(),
+                reissue: conn.oauth.is_none(),
+            },
+            _ => crate::Error::KeychainData {
+                name: conn.name.clone(),
+                detail: "its keychain entry is missing".into(),
+            },
+        }),
+    }
+}
+
 /// The last guard on the way out: a stored token that could split a line (an entry an
 /// older Keyport wrote) is not handed out.
 pub(crate) fn one_line(name: &str, token: SecretString) -> Result<SecretString> {

@@ -76,11 +76,7 @@ impl Keyport {
         if !fresh(&conn, min_valid) {
             return Ok(None);
         }
-        let token = self
-            .vault
-            .session()
-            .await?
-            .secrets(name)
+        let token = super::secrets_of(&*self.vault.session().await?, &conn)
             .await?
             .access_token;
         let Some(token) = token.map(|t| super::one_line(name, t)).transpose()? else {

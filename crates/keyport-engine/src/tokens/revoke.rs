@@ -15,6 +15,7 @@ use crate::{Error, Keyport, Result};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RevokeReport {
     /// What happened, one line per step.
     pub vendor_steps: Vec<String>,
@@ -27,6 +28,7 @@ pub struct RevokeReport {
 /// What became of the grant a `connect --replace` took the place of: revoked at the
 /// vendor where it has a way, best effort. The new connection is stored either way.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Retired {
     /// What was done at the vendor, one line per step.
     pub steps: Vec<String>,

@@ -45,7 +45,7 @@ impl Keyport {
     pub async fn script_values(&self, name: &str) -> Result<Vec<ScriptValue>> {
         let conn = self.store.get(name).await?;
         let vendor = vendors::find(&conn.vendor)?;
-        let secrets = self.vault.session().await?.secrets(name).await?;
+        let secrets = super::secrets_of(&*self.vault.session().await?, &conn).await?;
         let token = secrets
             .access_token
             .clone()

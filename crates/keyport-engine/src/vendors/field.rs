@@ -7,6 +7,7 @@ use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Input {
     Text,
     Url,
@@ -20,6 +21,7 @@ pub enum Input {
 
 /// One thing a person fills in. The CLI makes a flag of it, the window an input.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Field {
     pub key: &'static str,
     pub label: &'static str,
@@ -33,6 +35,7 @@ pub struct Field {
     pub advanced: bool,
     /// Kept in the keychain, never an argument; `None` for plain values.
     #[serde(rename = "secret", serialize_with = "is_some")]
+    #[cfg_attr(feature = "specta", specta(type = bool))]
     pub slot: Option<Slot>,
     /// Typed into a password box.
     pub masked: bool,

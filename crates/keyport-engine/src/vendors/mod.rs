@@ -56,6 +56,7 @@ pub fn find(id: &str) -> Result<&'static dyn Vendor> {
 /// Where a connection's tokens come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub enum Kind {
     /// Signed in with OAuth 2.0 in the browser; refreshed by Keyport.
     Oauth,
@@ -112,6 +113,11 @@ pub trait Vendor: Sync {
     /// What identifies the account from the form (an admin token's company file).
     fn admin_account(&self, _values: &Values) -> Account {
         Account::default()
+    }
+    /// The plain (non-secret) values of an admin-issued connection's form, from what is
+    /// stored: to give it its secrets again (an imported connection) with the rest filled.
+    fn admin_form(&self, conn: &Connection) -> BTreeMap<String, String> {
+        standard_admin_form(self.fields(), conn)
     }
     /// The non-secret values that say which account and API the connection reaches, in
     /// the order people read them; by default the OpenID ones ([`standard_context`]).
@@ -236,6 +242,7 @@ pub fn standard_capture(t: &TokenExtras) -> Account {
 /// `show` and the window, and handed to scripts by its `key` (references, `{key}` in
 /// request paths) and its environment variable `env`.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Detail {
     pub key: &'static str,
     pub label: &'static str,
@@ -302,6 +309,24 @@ pub fn standard_context(c: &Connection) -> Vec<Detail> {
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// The base URL, the expiry date and the test path, where the vendor's form has them.
+pub fn standard_admin_form(fields: &[Field], c: &Connection) -> BTreeMap<String, String> {
+    let date = |t: i64| crate::time::format_utc(t)[..10].to_owned();
+    fields
+        .iter()
+        .filter(|f| f.slot.is_none())
+        .filter_map(|f| {
+            let v = match f.key {
+                "base_url" => c.base_url.clone(),
+                "test_path" => c.test_path.clone(),
+                _ if f.input == Input::Date => c.expires_at.map(date),
+                _ => None,
+            }?;
+            Some((f.key.to_owned(), v))
+        })
+        .collect()
 }
 
 /// The refresh-token chain's end, and an admin-issued token's expiry.

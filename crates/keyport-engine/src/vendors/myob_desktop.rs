@@ -87,6 +87,14 @@ impl Vendor for MyobDesktop {
         .collect()
     }
 
+    fn admin_form(&self, conn: &Connection) -> std::collections::BTreeMap<String, String> {
+        let mut v = super::standard_admin_form(FIELDS, conn);
+        if let Some(cf) = &conn.account.business_id {
+            v.insert("company_file".into(), cf.clone());
+        }
+        v
+    }
+
     fn admin_account(&self, values: &Values) -> Account {
         Account {
             business_id: values.get("company_file").map(str::to_owned),
