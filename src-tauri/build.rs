@@ -44,7 +44,10 @@ fn newest(dir: &Path) -> Option<SystemTime> {
     for e in std::fs::read_dir(dir).ok()?.flatten() {
         let path = e.path();
         let t = if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "node_modules" || n == "dist") {
+            if path
+                .file_name()
+                .is_some_and(|n| n == "node_modules" || n == "dist")
+            {
                 continue;
             }
             newest(&path)
@@ -65,12 +68,21 @@ fn check_front_end() {
     }
     println!("cargo:rerun-if-changed={}", built.display());
     let run = "run `bash scripts/ui.sh` (npm ci, then `npm run build` in ui/) first";
-    let Some(dist) = std::fs::metadata(&built).ok().and_then(|m| m.modified().ok()) else {
+    let Some(dist) = std::fs::metadata(&built)
+        .ok()
+        .and_then(|m| m.modified().ok())
+    else {
         panic!("the window's front end is not built: ui/dist/index.html is missing; {run}");
     };
     let sources = [ui.join("src"), ui.join("index.html")]
         .iter()
-        .filter_map(|p| if p.is_dir() { newest(p) } else { std::fs::metadata(p).ok()?.modified().ok() })
+        .filter_map(|p| {
+            if p.is_dir() {
+                newest(p)
+            } else {
+                std::fs::metadata(p).ok()?.modified().ok()
+            }
+        })
         .max();
     if sources.is_some_and(|s| s > dist) {
         panic!("the window's front end in ui/dist is older than its sources in ui/; {run}");

@@ -243,9 +243,16 @@ mod tests {
         let (y, m, d, _, _) = crate::locale::local_parts(at);
         let date = format!("{d:02}/{m:02}/{y}");
         assert!(said[0].1.contains(&date), "{} names {date}", said[0].1);
-        assert!(said[0].1.contains("in 2 days") || said[0].1.contains("in 3 days"), "{}", said[0].1);
+        assert!(
+            said[0].1.contains("in 2 days") || said[0].1.contains("in 3 days"),
+            "{}",
+            said[0].1
+        );
         kp.mark_notified(&v.name, "7d").await.unwrap();
-        assert!(unseen(&kp, &v, "en-AU").await.is_empty(), "shown once, ever");
+        assert!(
+            unseen(&kp, &v, "en-AU").await.is_empty(),
+            "shown once, ever"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -289,7 +289,13 @@ mod tests {
             serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
         let granted = granted["permissions"].as_array().unwrap();
         let commands = commands();
-        for c in ["edit", "reconnect_needs", "reconnect_start", "activity", "write_env_file"] {
+        for c in [
+            "edit",
+            "reconnect_needs",
+            "reconnect_start",
+            "activity",
+            "write_env_file",
+        ] {
             assert!(commands.contains(&c), "{c} has a permission");
         }
         for c in &commands {

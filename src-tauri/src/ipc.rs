@@ -57,7 +57,8 @@ mod tests {
 
     #[test]
     fn the_committed_bindings_match_the_rust_types() {
-        let fresh = std::env::temp_dir().join(format!("keyport-bindings-{}.ts", std::process::id()));
+        let fresh =
+            std::env::temp_dir().join(format!("keyport-bindings-{}.ts", std::process::id()));
         builder()
             .export(
                 specta_typescript::Typescript::default()

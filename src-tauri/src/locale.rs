@@ -57,6 +57,7 @@ pub fn date_time(locale: &str, ts: i64) -> String {
 }
 
 /// Local year, month, day, hour and minute of unix seconds.
+#[cfg(test)]
 pub fn local_parts(ts: i64) -> (i32, u8, u8, u8, u8) {
     local(ts)
 }

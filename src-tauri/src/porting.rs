@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn a_typed_path_is_the_home_folder_or_absolute() {
         let home = std::env::var("HOME").unwrap();
-        assert_eq!(path("~/x.json").unwrap(), PathBuf::from(&home).join("x.json"));
+        assert_eq!(
+            path("~/x.json").unwrap(),
+            PathBuf::from(&home).join("x.json")
+        );
         assert_eq!(path(" /tmp/x.json ").unwrap(), PathBuf::from("/tmp/x.json"));
         for bad in ["", "x.json", "../x.json", "/tmp/a\nb"] {
             let e = path(bad).unwrap_err();

@@ -12,6 +12,7 @@ const WHAT: Record<EventKind, string> = {
   connected: "Connected",
   reconnected: "Reconnected",
   added: "Added",
+  imported: "Imported",
   refreshed: "Refreshed",
   tested: "Tested",
   token_copied: "Copied",
