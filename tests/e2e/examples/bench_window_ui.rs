@@ -31,7 +31,9 @@ fn main() {
     let driver = TauriDriver::start();
     let (mut renders, mut searches, mut starts) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
-        let app = driver.session(&bin, &[]).expect("tauri-driver opens the window");
+        let app = driver
+            .session(&bin, &[])
+            .expect("tauri-driver opens the window");
         let ready = app
             .execute_async(
                 "const done = arguments[arguments.length - 1]; \
@@ -86,8 +88,11 @@ fn main() {
 }
 
 fn perf(app: &Session) -> Value {
-    app.execute("return window.__keyport ? window.__keyport.perf : null;", vec![])
-        .unwrap_or(Value::Null)
+    app.execute(
+        "return window.__keyport ? window.__keyport.perf : null;",
+        vec![],
+    )
+    .unwrap_or(Value::Null)
 }
 
 /// How many connections the front end holds (rows matched with no search).
@@ -110,7 +115,10 @@ fn last_search(app: &Session) -> f64 {
 /// Seconds from the app process's start (`/proc`) to the page's `data-ready-at`.
 fn startup_secs(app: &Session, bin: &Path, config: &Path) -> Option<f64> {
     let ready_ms: f64 = app
-        .execute("return document.documentElement.dataset.readyAt || null;", vec![])
+        .execute(
+            "return document.documentElement.dataset.readyAt || null;",
+            vec![],
+        )
         .ok()?
         .as_str()?
         .parse()

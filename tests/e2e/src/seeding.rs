@@ -65,7 +65,9 @@ pub fn even(total: usize, clients: &[String]) -> Vec<(String, usize)> {
     assert!(!clients.is_empty(), "at least one client");
     let (per, extra) = (total / clients.len(), total % clients.len());
     let counts = clients.iter().enumerate();
-    counts.map(|(i, c)| (c.clone(), per + usize::from(i < extra))).collect()
+    counts
+        .map(|(i, c)| (c.clone(), per + usize::from(i < extra)))
+        .collect()
 }
 
 /// So many connections per client; every `oauth_every`-th one (counting from the first)
@@ -232,12 +234,27 @@ impl<'a> Seeder<'a> {
                 .args(["--client-id", "seed-myob-key", "--redirect-uri", redirect])
                 .args(["--auth-base", &format!("{b}/myob/secure")])
                 .args(["--api-base", &format!("{b}/myob/api")])
-                .args(["--secret-env", "KP_SEED_SECRET", "--cf-password-env", "KP_SEED_CF"])
+                .args([
+                    "--secret-env",
+                    "KP_SEED_SECRET",
+                    "--cf-password-env",
+                    "KP_SEED_CF",
+                ])
                 .env("KP_SEED_SECRET", "seed-myob-secret")
                 .env("KP_SEED_CF", ""),
             Kind::Oidc => cmd
-                .args(["--issuer", &format!("{b}/oidc"), "--client-id", "seed-oidc-app"])
-                .args(["--client-auth", "none", "--scopes", "openid email offline_access"]),
+                .args([
+                    "--issuer",
+                    &format!("{b}/oidc"),
+                    "--client-id",
+                    "seed-oidc-app",
+                ])
+                .args([
+                    "--client-auth",
+                    "none",
+                    "--scopes",
+                    "openid email offline_access",
+                ]),
             _ => unreachable!("not an OAuth sign-in"),
         };
         let child = cmd
@@ -343,7 +360,11 @@ pub fn consent(url: &str) {
         .get(&location)
         .call()
         .unwrap_or_else(|e| panic!("the redirect to Keyport ({location}): {e}"));
-    assert!(r.status().is_success(), "Keyport's listener answered {}", r.status());
+    assert!(
+        r.status().is_success(),
+        "Keyport's listener answered {}",
+        r.status()
+    );
 }
 
 /// The value of attribute `name` in the first tag after `after`, HTML entities undone.

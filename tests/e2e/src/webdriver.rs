@@ -195,11 +195,16 @@ impl Session {
     pub fn press(&self, modifiers: &[char], keys: &str) -> Result<()> {
         let mut actions = Vec::new();
         for key in keys.chars() {
-            let held = modifiers.iter().map(|m| json!({"type": "keyDown", "value": m.to_string()}));
+            let held = modifiers
+                .iter()
+                .map(|m| json!({"type": "keyDown", "value": m.to_string()}));
             actions.extend(held);
             actions.push(json!({"type": "keyDown", "value": key.to_string()}));
             actions.push(json!({"type": "keyUp", "value": key.to_string()}));
-            let released = modifiers.iter().rev().map(|m| json!({"type": "keyUp", "value": m.to_string()}));
+            let released = modifiers
+                .iter()
+                .rev()
+                .map(|m| json!({"type": "keyUp", "value": m.to_string()}));
             actions.extend(released);
         }
         let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use keyport_e2e::env::workspace_root;
 use keyport_e2e::{wait_until, Session};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -64,16 +64,6 @@ pub fn wait_js(app: &Session, script: &str, what: &str) {
     }
 }
 
-/// Waits until `css` is in the page and has a box on screen.
-#[track_caller]
-pub fn wait_visible(app: &Session, css: &str) {
-    let script = format!(
-        "const e = document.querySelector({}); return !!e && e.getClientRects().length > 0;",
-        json!(css)
-    );
-    wait_js(app, &script, &format!("`{css}` to be visible"));
-}
-
 /// The names (`data-connection`) of the rows in the page, top to bottom.
 pub fn row_names(app: &Session) -> Vec<String> {
     let v = js(
@@ -85,7 +75,11 @@ pub fn row_names(app: &Session) -> Vec<String> {
 
 pub fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -125,7 +119,9 @@ pub fn count_presses(app: &Session) {
 }
 
 pub fn presses(app: &Session) -> u64 {
-    js(app, "return window.__presses;").as_u64().unwrap_or(u64::MAX)
+    js(app, "return window.__presses;")
+        .as_u64()
+        .unwrap_or(u64::MAX)
 }
 
 /// The X clipboard as another program sees it (`None`: empty or not text).

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::process::Stdio;
 
 use crate::page::{
-    after_paint, count_presses, focused, js, js_with, presses, row_names, screenshots,
-    selected, shot, strings, wait_clipboard, wait_js, wait_visible,
+    after_paint, count_presses, focused, js, js_with, presses, row_names, screenshots, selected,
+    shot, strings, wait_clipboard, wait_js,
 };
 use crate::util::{list, ok};
 use keyport_e2e::seeding::{plan, Kind, Seeder, Spec};
@@ -66,10 +66,17 @@ fn matching(listed: &[Value], query: &str) -> Vec<String> {
     let mut names: Vec<String> = listed
         .iter()
         .filter(|c| {
-            let mut hay: Vec<&str> = ["name", "client", "vendor", "vendor_label", "account", "note"]
-                .iter()
-                .filter_map(|k| c[*k].as_str())
-                .collect();
+            let mut hay: Vec<&str> = [
+                "name",
+                "client",
+                "vendor",
+                "vendor_label",
+                "account",
+                "note",
+            ]
+            .iter()
+            .filter_map(|k| c[*k].as_str())
+            .collect();
             let details = c["details"].as_array().into_iter().flatten();
             hay.extend(details.filter_map(|d| d["value"].as_str()));
             let hay = hay.join("\n").to_lowercase();
@@ -142,8 +149,11 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
     Seeder::new(&keyport, &mock.base_url(), env.root()).seed(&specs, 3);
     let listed = list(&env);
     assert_eq!(listed.len(), 40, "keyport list shows the 40 seeded");
+    // One keychain entry each (and one for the MYOB app registration's client secret).
+    let mut entries = keychain::names(env.namespace());
+    entries.retain(|n| !n.starts_with("app:"));
     assert_eq!(
-        keychain::names(env.namespace()),
+        entries,
         sorted(specs.iter().map(|s| s.name.clone()).collect()),
         "one keychain entry each, read back with secret-tool"
     );
@@ -199,11 +209,23 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
         let client = g[0].as_str().unwrap();
         let n = CLIENTS.iter().find(|(c, _)| *c == client).unwrap().1;
         assert_eq!(g[1], json!(n.to_string()), "data-count of {client}: {g}");
-        assert_eq!(g[2], json!(n.to_string()), "the count shown for {client}: {g}");
+        assert_eq!(
+            g[2],
+            json!(n.to_string()),
+            "the count shown for {client}: {g}"
+        );
         assert_eq!(g[5], json!(client), "the group's name: {g}");
         let a = attention(client);
-        assert_eq!(g[3], json!(a.to_string()), "data-attention of {client}: {g}");
-        let badge = if a > 0 { json!(a.to_string()) } else { Value::Null };
+        assert_eq!(
+            g[3],
+            json!(a.to_string()),
+            "data-attention of {client}: {g}"
+        );
+        let badge = if a > 0 {
+            json!(a.to_string())
+        } else {
+            Value::Null
+        };
         assert_eq!(g[4], badge, "the needs-attention badge of {client}: {g}");
     }
     // Each group's rows follow its header, sorted by name, and only its own.
@@ -238,7 +260,10 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
            .filter(r => r.top >= l.top - 1 && r.bottom <= Math.min(l.bottom, innerHeight) + 1 && r.height > 0); \
          return [innerWidth, innerHeight, rows.length];",
     );
-    assert!(fit[2].as_u64().unwrap_or(0) >= 10, "rows on screen (w, h, rows): {fit}");
+    assert!(
+        fit[2].as_u64().unwrap_or(0) >= 10,
+        "rows on screen (w, h, rows): {fit}"
+    );
     shot(&app, "workspace-groups");
 
     // ---- 2. `/` focuses the search; every keystroke narrows to the right rows by the next
@@ -246,7 +271,12 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
     app.press(&[], "/").expect("press /");
     assert_eq!(focused(&app), "#search", "`/` focuses the search box");
     let mut typed = String::new();
-    for (query, what) in [("tasman", "a client"), ("clearwater", "an account"), ("payroll", "a note"), ("xentral", "a vendor")] {
+    for (query, what) in [
+        ("tasman", "a client"),
+        ("clearwater", "an account"),
+        ("payroll", "a note"),
+        ("xentral", "a vendor"),
+    ] {
         for ch in query.chars() {
             app.press(&[], &ch.to_string()).expect("type into search");
             typed.push(ch);
@@ -261,7 +291,10 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
                 "after typing {typed:?} ({what}) the rows are those matching it"
             );
         }
-        assert!(!matching(&listed, &typed).is_empty(), "{typed} matches something");
+        assert!(
+            !matching(&listed, &typed).is_empty(),
+            "{typed} matches something"
+        );
         let counts: BTreeMap<String, usize> = groups(&app)
             .iter()
             .filter_map(|g| Some((g[0].as_str()?.to_owned(), g[2].as_str()?.parse().ok()?)))
@@ -269,7 +302,9 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
             .collect();
         let mut want: BTreeMap<String, usize> = BTreeMap::new();
         for name in matching(&listed, &typed) {
-            *want.entry(by_name[name.as_str()].client.clone()).or_default() += 1;
+            *want
+                .entry(by_name[name.as_str()].client.clone())
+                .or_default() += 1;
         }
         assert_eq!(counts, want, "group counts while searching {typed:?}");
         let count = js(
@@ -278,7 +313,9 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
         );
         let n = matching(&listed, &typed).len();
         assert!(
-            count.as_str().is_some_and(|c| c.contains(&format!("{n} of 40"))),
+            count
+                .as_str()
+                .is_some_and(|c| c.contains(&format!("{n} of 40"))),
             "the search count says {n} of 40: {count}"
         );
         if query == "clearwater" {
@@ -287,7 +324,10 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
         // Esc clears the search; the focus stays in it.
         app.press(&[], &ESCAPE.to_string()).expect("Esc");
         typed.clear();
-        let all = after_paint(&app, "return document.querySelectorAll('[data-testid=row]').length;");
+        let all = after_paint(
+            &app,
+            "return document.querySelectorAll('[data-testid=row]').length;",
+        );
         assert_eq!(all, json!(40), "Esc clears the search");
         assert_eq!(focused(&app), "#search");
     }
@@ -299,7 +339,10 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
     app.press(&[], &DOWN.to_string()).expect("down");
     let chosen = selected(&app).expect("a row is selected after ↓");
     let visible_rows = row_names(&app);
-    assert!(visible_rows.contains(&chosen), "{chosen} is one of the rows shown");
+    assert!(
+        visible_rows.contains(&chosen),
+        "{chosen} is one of the rows shown"
+    );
     assert_ne!(Some(&chosen), first.as_ref(), "↓ moved the selection");
     assert_eq!(
         by_name[chosen.as_str()].client,
@@ -310,17 +353,53 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
     app.press(&[], &ENTER.to_string()).expect("Enter");
     let token = cli_token(&env, &chosen);
     let copied = wait_clipboard(|c| c == token);
-    assert!(copied.is_ok(), "Enter copies {chosen}'s token; the clipboard has {:?}", copied.err().flatten().map(|c| c.len()));
-    assert!(!app.page_source().unwrap().contains(&token), "the token never reaches the page");
+    assert!(
+        copied.is_ok(),
+        "Enter copies {chosen}'s token; the clipboard has {:?}",
+        copied.err().flatten().map(|c| c.len())
+    );
+    assert!(
+        !app.page_source().unwrap().contains(&token),
+        "the token never reaches the page"
+    );
     app.press(&[CONTROL, SHIFT], "c").expect("Ctrl+Shift+C");
-    let headers = wait_clipboard(|c| c.contains(&format!("Authorization: Bearer {token}")));
-    assert!(headers.is_ok(), "Ctrl+Shift+C copies {chosen}'s headers: {:?}", headers.err().flatten().map(|c| c.len()));
+    // The header set `keyport headers NAME` prints, every line of it (the token in it).
+    let cli_headers = ok(env
+        .keyport()
+        .args(["headers", &chosen])
+        .stdin(Stdio::null())
+        .output()
+        .expect("keyport headers"));
+    let lines: Vec<&str> = cli_headers
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.contains(&token)),
+        "{chosen}'s headers carry its token"
+    );
+    let headers = wait_clipboard(|c| c != token && lines.iter().all(|l| c.contains(l)));
+    assert!(
+        headers.is_ok(),
+        "Ctrl+Shift+C copies {chosen}'s headers: {:?}",
+        headers.err().flatten().map(|c| c.len())
+    );
 
     // ---- 4. `?` (with the focus out of the search) opens the help with every shortcut.
-    app.press(&[], &format!("{ESCAPE}{ESCAPE}")).expect("Esc Esc");
-    assert_ne!(focused(&app), "#search", "a second Esc leaves the search box");
+    app.press(&[], &format!("{ESCAPE}{ESCAPE}"))
+        .expect("Esc Esc");
+    assert_ne!(
+        focused(&app),
+        "#search",
+        "a second Esc leaves the search box"
+    );
     app.press(&[], "?").expect("?");
-    wait_js(&app, "const h = document.getElementById('help'); return !!h && h.open;", "the help overlay");
+    wait_js(
+        &app,
+        "const h = document.getElementById('help'); return !!h && h.open;",
+        "the help overlay",
+    );
     let help = js(
         &app,
         "return [...document.querySelectorAll('#help [data-testid=shortcut]')].map(s => s.textContent.replace(/\\s+/g, ' ').trim());",
@@ -328,27 +407,47 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
     let help = strings(&help);
     assert!(help.len() >= 10, "the help lists the shortcuts: {help:?}");
     for key in ["/", "Enter", "Esc", "?"] {
-        assert!(help.iter().any(|s| s.contains(key)), "the help lists {key}: {help:?}");
+        assert!(
+            help.iter().any(|s| s.contains(key)),
+            "the help lists {key}: {help:?}"
+        );
     }
     assert!(
-        help.iter().any(|s| s.contains("Ctrl") && s.contains("Shift") && s.contains('C')),
+        help.iter()
+            .any(|s| s.contains("Ctrl") && s.contains("Shift") && s.contains('C')),
         "the help lists Ctrl+Shift+C: {help:?}"
     );
     shot(&app, "workspace-help");
     app.press(&[], &ESCAPE.to_string()).expect("Esc");
-    wait_js(&app, "return !document.getElementById('help').open;", "Esc to close the help");
+    wait_js(
+        &app,
+        "return !document.getElementById('help').open;",
+        "Esc to close the help",
+    );
 
     // ---- 5. The details pane of a MYOB connection: its company file, then its activity
     // log after `r` (refresh) and `t` (test), both from the window.
-    let myob = specs.iter().find(|s| s.kind == Kind::Myob).expect("a MYOB connection");
-    app.press(&[], &format!("/{}", myob.name)).expect("search the MYOB connection");
+    let myob = specs
+        .iter()
+        .find(|s| s.kind == Kind::Myob)
+        .expect("a MYOB connection");
+    app.press(&[], &format!("/{}", myob.name))
+        .expect("search the MYOB connection");
     wait_js(
         &app,
-        &format!("const d = document.getElementById('details'); return !!d && d.dataset.for === {};", json!(myob.name)),
+        &format!(
+            "const d = document.getElementById('details'); return !!d && d.dataset.for === {};",
+            json!(myob.name)
+        ),
         "the details pane of the one row found",
     );
-    app.press(&[], &format!("{ESCAPE}{ESCAPE}")).expect("Esc Esc");
-    assert_eq!(selected(&app).as_deref(), Some(myob.name.as_str()), "the selection stays");
+    app.press(&[], &format!("{ESCAPE}{ESCAPE}"))
+        .expect("Esc Esc");
+    assert_eq!(
+        selected(&app).as_deref(),
+        Some(myob.name.as_str()),
+        "the selection stays"
+    );
     let field = |key: &str| {
         js_with(
             &app,
@@ -357,7 +456,11 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
             vec![json!(key)],
         )
     };
-    assert_eq!(field("business_name"), json!(BUSINESS_NAME), "the company file's name");
+    assert_eq!(
+        field("business_name"),
+        json!(BUSINESS_NAME),
+        "the company file's name"
+    );
     let refreshes = mock.stats().refreshes;
     app.press(&[], "r").expect("r");
     let entry = |what: &str| {
@@ -367,39 +470,76 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
             json!(what)
         )
     };
-    wait_js(&app, &entry("refreshed"), "a refresh from the window in the activity log");
-    assert_eq!(mock.stats().refreshes, refreshes + 1, "one refresh at the vendor");
+    wait_js(
+        &app,
+        &entry("refreshed"),
+        "a refresh from the window in the activity log",
+    );
+    assert_eq!(
+        mock.stats().refreshes,
+        refreshes + 1,
+        "one refresh at the vendor"
+    );
     app.press(&[], "t").expect("t");
-    wait_js(&app, &entry("tested"), "a test from the window in the activity log");
+    wait_js(
+        &app,
+        &entry("tested"),
+        "a test from the window in the activity log",
+    );
     let log = js(
         &app,
         "return [...document.querySelectorAll('#details [data-testid=activity-entry]')].map(e => [e.dataset.what, e.dataset.from, Number(e.dataset.at)]);",
     );
     let log = log.as_array().cloned().unwrap_or_default();
-    assert_eq!(log.first().map(|e| e[0].clone()), Some(json!("tested")), "newest first: {log:?}");
+    assert_eq!(
+        log.first().map(|e| e[0].clone()),
+        Some(json!("tested")),
+        "newest first: {log:?}"
+    );
     assert!(
-        log.iter().any(|e| e[0] == json!("connected") && e[1] == json!("cli")),
+        log.iter()
+            .any(|e| e[0] == json!("connected") && e[1] == json!("cli")),
         "the sign-in made with the CLI is there too: {log:?}"
     );
     let ats: Vec<f64> = log.iter().filter_map(|e| e[2].as_f64()).collect();
-    assert!(ats.windows(2).all(|w| w[0] >= w[1]), "newest first: {log:?}");
+    assert!(
+        ats.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {log:?}"
+    );
     // Its sign-in is shown as a date in en-AU order (today: dd/mm/yyyy).
     let today = time::OffsetDateTime::now_utc()
         .format(time::macros::format_description!("[day]/[month]/[year]"))
         .expect("a date");
-    let details = js(&app, "return document.getElementById('details').textContent;");
+    let details = js(
+        &app,
+        "return document.getElementById('details').textContent;",
+    );
     assert!(
-        details.as_str().is_some_and(|t| t.contains(&today)) || field("last_refresh").as_str().is_some_and(|t| t.contains(&today)),
+        details.as_str().is_some_and(|t| t.contains(&today))
+            || field("last_refresh")
+                .as_str()
+                .is_some_and(|t| t.contains(&today)),
         "a date of today in en-AU order ({today}) in the details: {details}"
+    );
+    // The log in view for the picture (a script's scroll: no mouse, no wheel event).
+    js(
+        &app,
+        "document.querySelector('#details [data-testid=activity]').scrollIntoView({block: 'end'}); return true;",
     );
     shot(&app, "workspace-details");
 
     // ---- 6. An admin-issued token's last day in en-AU order: 24/11/2027, not 11/24/2027.
-    let far = specs.iter().find(|s| s.expires.as_deref() == Some(FAR_EXPIRY)).expect("far");
+    let far = specs
+        .iter()
+        .find(|s| s.expires.as_deref() == Some(FAR_EXPIRY))
+        .expect("far");
     app.press(&[], &format!("/{}", far.name)).expect("search");
     wait_js(
         &app,
-        &format!("const d = document.getElementById('details'); return !!d && d.dataset.for === {};", json!(far.name)),
+        &format!(
+            "const d = document.getElementById('details'); return !!d && d.dataset.for === {};",
+            json!(far.name)
+        ),
         "the details of the connection expiring on 24 Nov 2027",
     );
     let deadlines = js(
@@ -407,21 +547,46 @@ fn forty_connections_grouped_searched_and_used_from_the_keyboard() {
         "return [...document.querySelectorAll('#details [data-testid=deadline]')].map(d => d.textContent.trim());",
     );
     let deadlines = strings(&deadlines);
-    assert!(deadlines.iter().any(|d| d.contains("24/11/2027")), "en-AU order: {deadlines:?}");
-    assert!(!deadlines.iter().any(|d| d.contains("11/24/2027")), "not US order: {deadlines:?}");
-    app.press(&[], &format!("{ESCAPE}{ESCAPE}")).expect("Esc Esc");
+    assert!(
+        deadlines.iter().any(|d| d.contains("24/11/2027")),
+        "en-AU order: {deadlines:?}"
+    );
+    assert!(
+        !deadlines.iter().any(|d| d.contains("11/24/2027")),
+        "not US order: {deadlines:?}"
+    );
+    app.press(&[], &format!("{ESCAPE}{ESCAPE}"))
+        .expect("Esc Esc");
 
     // ---- 7. With the last row selected and a toast up, no toast covers a control.
     app.press(&[], &END.to_string()).expect("End");
     let last = selected(&app).expect("End selects the last row");
-    assert_eq!(Some(&last), row_names(&app).last(), "End selects the last row");
+    assert_eq!(
+        Some(&last),
+        row_names(&app).last(),
+        "End selects the last row"
+    );
     app.press(&[], &ENTER.to_string()).expect("Enter");
-    wait_js(&app, "return document.querySelectorAll('[data-testid=toast], .toast').length > 0;", "a toast");
+    wait_js(
+        &app,
+        "return document.querySelectorAll('[data-testid=toast], .toast').length > 0;",
+        "a toast",
+    );
     let overlaps = toast_overlaps(&app);
-    assert!(overlaps[0].as_u64().unwrap_or(0) > 0, "a toast is up: {overlaps}");
+    assert!(
+        overlaps[0].as_u64().unwrap_or(0) > 0,
+        "a toast is up: {overlaps}"
+    );
     assert_eq!(overlaps[1], json!([]), "toasts cover no control");
     let last_token = cli_token(&env, &last);
-    assert!(wait_clipboard(|c| c == last_token).is_ok(), "Enter copied {last}'s token");
+    assert!(
+        wait_clipboard(|c| c == last_token).is_ok(),
+        "Enter copied {last}'s token"
+    );
 
-    assert_eq!(presses(&app), 0, "no mouse or pointer press in the whole story");
+    assert_eq!(
+        presses(&app),
+        0,
+        "no mouse or pointer press in the whole story"
+    );
 }
