@@ -84,7 +84,8 @@ measure() { # $1 = profile or "-", then the command; prints PSS in KiB after SET
 }
 
 empty=(); plain=(); two=(); many=()
-for _ in $(seq "$ROUNDS"); do
+# TIMINGS_ONLY=1 skips the memory rounds.
+for _ in $(seq "$([ -n "${TIMINGS_ONLY:-}" ] && echo 0 || echo "$ROUNDS")"); do
   if [ -n "${EMPTY_BIN:-}" ]; then # SKIP_EMPTY=1: Keyport's own figures only
     empty+=("$(measure - "$EMPTY_BIN")")
     plain+=("$(measure - env WEBKIT_DISABLE_COMPOSITING_MODE=1 "$EMPTY_BIN")")
@@ -93,6 +94,7 @@ for _ in $(seq "$ROUNDS"); do
   many+=("$(measure many "$KEYPORT_APP_BIN")")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)] + 0}'; }
+if [ -z "${TIMINGS_ONLY:-}" ]; then
 e=$(median "${empty[@]}"); pl=$(median "${plain[@]}"); k=$(median "${two[@]}"); m=$(median "${many[@]}")
 echo "empty Tauri 2 window (as shipped):        ${empty[*]} KiB (median $e)"
 echo "empty Tauri 2 window (compositing off):   ${plain[*]} KiB (median $pl)"
@@ -102,6 +104,7 @@ awk -v k="$k" -v e="$e" -v p="$pl" -v m="$m" 'BEGIN{
   if (e > 0) printf "Keyport (2) / empty as shipped: %.3f\n", k/e
   if (p > 0) printf "Keyport (2) / empty, same WebKit setting: %.3f (goal: at most 1.10)\n", k/p
   printf "Keyport (many) / Keyport (2): %.3f (goal: at most 1.10)\n", m/k }'
+fi
 
 for p in two many; do
   echo "window timings, profile $p:"

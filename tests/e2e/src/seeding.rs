@@ -79,7 +79,7 @@ pub fn plan(clients: &[(String, usize)], oauth_every: usize) -> Vec<Spec> {
     for (client, count) in clients {
         let slug = slug(client);
         for i in 0..*count {
-            let kind = if oauth_every > 0 && specs.len() % oauth_every == 0 {
+            let kind = if oauth_every > 0 && specs.len().is_multiple_of(oauth_every) {
                 oauth_turn += 1;
                 if oauth_turn % 2 == 1 {
                     Kind::Myob
