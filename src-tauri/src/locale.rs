@@ -41,7 +41,7 @@ fn bcp47(posix: &str) -> Option<String> {
 pub fn date(locale: &str, y: i32, m: u8, d: u8) -> String {
     let region = locale.split('-').nth(1).unwrap_or("");
     let lang = locale.split('-').next().unwrap_or("");
-    if matches!(region, "US" | "PH" | "CA") && lang == "en" || (lang == "en" && region.is_empty()) {
+    if lang == "en" && matches!(region, "US" | "PH" | "CA" | "") {
         format!("{m}/{d}/{y}")
     } else if matches!(lang, "zh" | "ja" | "ko" | "sv" | "lt" | "hu") {
         format!("{y}-{m:02}-{d:02}")

@@ -3,8 +3,8 @@ import type { ConnectionView } from "../src/ipc";
 /** A connection view as the engine sends it, with the given fields changed. */
 export function view(over: Partial<ConnectionView> & { name: string }): ConnectionView {
   return {
-    vendor: "xentral",
-    vendor_label: "Xentral",
+    vendor: "shop-api",
+    vendor_label: "Shop API",
     kind: "admin",
     account: null,
     details: [],

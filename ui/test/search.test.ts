@@ -3,10 +3,10 @@ import { filter } from "../src/logic/search";
 import { view } from "./fixture";
 
 const list = [
-  view({ name: "acme-payroll", client: "Clearwater", vendor: "myob", vendor_label: "MYOB Business API", account: "Clearwater Pty Ltd",
-    details: [{ key: "user", label: "my.MYOB user", env: "MYOB_USER", value: "kate@example.com" }] }),
+  view({ name: "acme-payroll", client: "Clearwater", vendor: "books", vendor_label: "Books Online API", account: "Clearwater Pty Ltd",
+    details: [{ key: "user", label: "User", env: "BOOKS_USER", value: "kate@example.com" }] }),
   view({ name: "shop", client: "Bayside", note: "Nightly order sync" }),
-  view({ name: "erp", client: "Café Rōma", vendor: "myob-advanced", vendor_label: "MYOB Advanced", account: "Tenant ROMA" }),
+  view({ name: "roma-ledger", client: "Café Rōma", vendor: "books-erp", vendor_label: "Books ERP", account: "Tenant ROMA" }),
 ];
 const names = (q: string) => filter(list, q).map((v) => v.name);
 
@@ -14,19 +14,19 @@ describe("search", () => {
   it("finds by name, client, vendor, account, note and account details", () => {
     expect(names("payroll")).toEqual(["acme-payroll"]);
     expect(names("bayside")).toEqual(["shop"]);
-    expect(names("advanced")).toEqual(["erp"]);
+    expect(names("erp")).toEqual(["roma-ledger"]);
     expect(names("pty")).toEqual(["acme-payroll"]);
     expect(names("nightly")).toEqual(["shop"]);
     expect(names("kate@")).toEqual(["acme-payroll"]);
-    expect(names("myob")).toEqual(["acme-payroll", "erp"]);
+    expect(names("books")).toEqual(["acme-payroll", "roma-ledger"]);
   });
 
   it("needs every word, ignores case and accents, and a blank query shows all", () => {
-    expect(names("myob roma")).toEqual(["erp"]);
-    expect(names("cafe")).toEqual(["erp"]);
+    expect(names("books roma")).toEqual(["roma-ledger"]);
+    expect(names("cafe")).toEqual(["roma-ledger"]);
     expect(names("CLEARWATER payroll")).toEqual(["acme-payroll"]);
     expect(names("clearwater nightly")).toEqual([]);
-    expect(names("   ")).toEqual(["acme-payroll", "shop", "erp"]);
+    expect(names("   ")).toEqual(["acme-payroll", "shop", "roma-ledger"]);
   });
 
   it("filters 1,000 connections well within a frame", () => {

@@ -176,6 +176,20 @@ fn text(app: &Session, css: &str) -> String {
         .unwrap_or_else(|e| panic!("text of {css}: {e}"))
 }
 
+/// The `textContent` of `css` (what the DOM holds, clipped or not).
+fn dom_text(app: &Session, css: &str) -> String {
+    js(
+        app,
+        &format!(
+            "const e = document.querySelector({}); return e ? e.textContent : '';",
+            json!(css)
+        ),
+    )
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
 fn attr(app: &Session, css: &str, name: &str) -> Option<String> {
     app.find(css)
         .and_then(|e| e.attribute(name))
@@ -426,7 +440,9 @@ fn window_connects_copies_refreshes_and_revokes() {
         "return !document.getElementById('connect-dialog').open;",
         "the connect dialog to close",
     );
-    let acme_text = text(&app, &acme);
+    // The row's cells clip long text with an ellipsis; WebKitWebDriver's element text
+    // leaves clipped cells out, so the row's text is read from the DOM.
+    let acme_text = dom_text(&app, &acme);
     assert!(acme_text.contains(BUSINESS_NAME), "{acme_text}");
     assert!(acme_text.contains("MYOB Business API"), "{acme_text}");
     assert!(!visible(&app, "#empty-state"));
@@ -460,9 +476,9 @@ fn window_connects_copies_refreshes_and_revokes() {
     assert_eq!(String::from_utf8_lossy(&via_agent.stdout).trim(), token1);
 
     // The row counts down live from data-expires-at.
-    let left = text(&app, &format!("{acme} .conn-left"));
+    let left = dom_text(&app, &format!("{acme} .conn-left"));
     assert!(
-        wait_until(Duration::from_secs(4), || text(
+        wait_until(Duration::from_secs(4), || dom_text(
             &app,
             &format!("{acme} .conn-left")
         ) != left),
@@ -728,6 +744,31 @@ fn window_connects_copies_refreshes_and_revokes() {
         access_token(&env, "acme"),
         token1,
         "a new access token was stored"
+    );
+
+    // ---- 6b. Keyboard only: typing in the search box narrows the list at once, Enter
+    // copies the selected row's token (real key events, no mouse), Esc clears the search.
+    let token2 = access_token(&env, "acme");
+    let search = app.find("#search").expect("the search box");
+    search.send_keys("acm").expect("type into the search box");
+    wait_js(
+        &app,
+        "return document.querySelectorAll('[data-testid=row]').length === 1 \
+             && document.querySelector('#details').dataset.for === 'acme';",
+        "the search to narrow the list to acme and select it",
+    );
+    search.send_keys("\u{E007}").expect("press Enter");
+    assert!(
+        wait_until(Duration::from_secs(5), || clipboard().as_deref()
+            == Some(&token2)),
+        "Enter in the search box copies the selected connection's token"
+    );
+    search.send_keys("\u{E00C}").expect("press Esc");
+    wait_js(
+        &app,
+        "return document.getElementById('search').value === '' \
+             && document.querySelectorAll('[data-testid=row]').length > 1;",
+        "Esc to clear the search",
     );
 
     // ---- 7. A denied consent shows the error sentence; nothing is stored.
