@@ -1,9 +1,9 @@
 # Shared by the bench scripts (sourced, after they set ROOT and work).
 
-# `start_mock`: the release mock vendor on a free loopback port; sets `mock` (its pid) and
-# `base` (its URL).
+# `start_mock`: the release mock vendor (or `$MOCK_BIN`) on a free loopback port; sets `mock`
+# (its pid) and `base` (its URL).
 start_mock() {
-  "$ROOT/target/release/keyport-mock" --addr 127.0.0.1:0 >"$work/mock.out" 2>&1 &
+  "${MOCK_BIN:-$ROOT/target/release/keyport-mock}" --addr 127.0.0.1:0 >"$work/mock.out" 2>&1 &
   mock=$!
   base=
   for _ in $(seq 100); do

@@ -5,13 +5,15 @@
 //! (throwaway HOME, config dir, keychain namespace and a fake `BROWSER`), runs the
 //! built `keyport` CLI or desktop app in it, checks the keychain from outside with
 //! [`keychain`], and drives consent pages with [`Chromium`] or the app window with
-//! [`TauriDriver`]; [`desktop`] reads the app's tray menu and window as the desktop does.
+//! [`TauriDriver`]; [`desktop`] reads the app's tray menu and window as the desktop does;
+//! [`seeding`] makes many connections quickly (the window's 40, the benchmarks' 1,000).
 
 pub mod bao;
 pub mod browser;
 pub mod desktop;
 pub mod env;
 pub mod keychain;
+pub mod seeding;
 pub mod webdriver;
 
 use std::time::{Duration, Instant};

@@ -182,6 +182,36 @@ impl Session {
         self.cmd("POST", "/execute/sync", Some(body))
     }
 
+    /// Runs `script` (a function body) asynchronously: it ends by calling the last of its
+    /// `arguments` with the result.
+    pub fn execute_async(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        let body = json!({ "script": script, "args": args });
+        self.cmd("POST", "/execute/async", Some(body))
+    }
+
+    /// Types `keys` on the keyboard as a person would (W3C key actions: a key down and up
+    /// per character, into whatever has the focus), holding `modifiers` (e.g. [`keys::CONTROL`])
+    /// around each one. Special keys are the WebDriver code points in [`keys`].
+    pub fn press(&self, modifiers: &[char], keys: &str) -> Result<()> {
+        let mut actions = Vec::new();
+        for key in keys.chars() {
+            let held = modifiers
+                .iter()
+                .map(|m| json!({"type": "keyDown", "value": m.to_string()}));
+            actions.extend(held);
+            actions.push(json!({"type": "keyDown", "value": key.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": key.to_string()}));
+            let released = modifiers
+                .iter()
+                .rev()
+                .map(|m| json!({"type": "keyUp", "value": m.to_string()}));
+            actions.extend(released);
+        }
+        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
+        self.cmd("POST", "/actions", Some(body))?;
+        self.cmd("DELETE", "/actions", None).map(drop)
+    }
+
     /// Finds the first element matching `css`, polling up to the session's wait.
     pub fn find(&self, css: &str) -> Result<Element<'_>> {
         self.find_within(css, self.wait)
@@ -244,6 +274,19 @@ fn as_string(v: Value) -> String {
         Value::String(s) => s,
         other => other.to_string(),
     }
+}
+
+/// WebDriver's code points for keys that are not characters (for [`Session::press`]).
+pub mod keys {
+    pub const ENTER: char = '\u{E007}';
+    pub const ESCAPE: char = '\u{E00C}';
+    pub const SHIFT: char = '\u{E008}';
+    pub const CONTROL: char = '\u{E009}';
+    pub const END: char = '\u{E010}';
+    pub const HOME: char = '\u{E011}';
+    pub const UP: char = '\u{E013}';
+    pub const DOWN: char = '\u{E015}';
+    pub const BACKSPACE: char = '\u{E003}';
 }
 
 /// An element found in a `Session`.
@@ -342,12 +385,25 @@ impl TauriDriver {
         Self::launch(Some(env))
     }
 
+    /// Like `start_in`, with `vars` set and `unset` removed too (a locale for the app, say).
+    pub fn start_in_with(env: &TestEnv, vars: &[(&str, &str)], unset: &[&str]) -> TauriDriver {
+        Self::launch_with(Some(env), vars, unset)
+    }
+
     fn launch(env: Option<&TestEnv>) -> TauriDriver {
+        Self::launch_with(env, &[], &[])
+    }
+
+    fn launch_with(env: Option<&TestEnv>, vars: &[(&str, &str)], unset: &[&str]) -> TauriDriver {
         let (port, native_port) = (free_port(), free_port());
         let mut cmd = Command::new(tauri_driver_bin());
         if let Some(env) = env {
             env.apply(&mut cmd);
         }
+        for name in unset {
+            cmd.env_remove(name);
+        }
+        cmd.envs(vars.iter().copied());
         cmd.arg("--port")
             .arg(port.to_string())
             .arg("--native-port")
