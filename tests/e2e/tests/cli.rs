@@ -2,7 +2,9 @@
 //! from outside the process), real headless Chromium on the mock vendor's consent pages,
 //! the mock vendor server behaving as the vendors' documents say.
 
-use crate::util::{agent, control, err, fails_with, list, metadata, num, ok, stats, stored, Run};
+use crate::util::{
+    agent, control, err, fails_with, list, metadata, num, ok, stats, stored, tokens_at_once, Run,
+};
 use keyport_e2e::keychain::PrivateKeyring;
 use keyport_e2e::{free_port, Chromium, TestEnv};
 use keyport_mock::MockServer;
@@ -97,25 +99,6 @@ pub(crate) fn connect_advanced(
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn keyport connect")
-}
-
-/// `keyport token NAME` in `n` processes started at once; each one's token.
-fn tokens_at_once(env: &TestEnv, name: &str, n: usize) -> Vec<String> {
-    let children: Vec<Child> = (0..n)
-        .map(|_| {
-            env.keyport()
-                .args(["token", name])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|c| ok(c.wait_with_output().expect("wait")).trim().to_owned())
-        .collect()
 }
 
 pub(crate) fn advanced_client(mock: &MockServer, port: u16) {
@@ -507,7 +490,7 @@ fn twenty_concurrent_token_calls_make_exactly_one_refresh() {
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(list(&env)[0]["status"], "expired");
 
-    let tokens = tokens_at_once(&env, "busy", 20);
+    let tokens = tokens_at_once(|| env.keyport(), "busy", 20);
     assert_eq!(
         num(&stats(&mock), "refreshes"),
         1,
@@ -541,7 +524,7 @@ fn fifty_concurrent_token_calls_refresh_once_per_round() {
         control(&mock, "/_mock/config", json!({"access_ttl_secs": 3600}));
         std::thread::sleep(Duration::from_millis(1100));
         let before = num(&stats(&mock), "refreshes");
-        let tokens = tokens_at_once(&env, "busy", 50);
+        let tokens = tokens_at_once(|| env.keyport(), "busy", 50);
         assert_eq!(
             num(&stats(&mock), "refreshes") - before,
             1,

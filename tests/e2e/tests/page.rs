@@ -22,6 +22,8 @@ pub fn shot(app: &Session, name: &str) {
     if !screenshots() {
         return;
     }
+    // What was laid out may not be painted yet: the picture waits for two frames.
+    after_paint(app, "return true;");
     let path: PathBuf = workspace_root()
         .join("docs/screenshots")
         .join(format!("{name}.png"));

@@ -163,3 +163,23 @@ pub fn timing_sensitive() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// `token NAME` in `n` processes of `keyport` (a `Command` from `cmd`) started at once;
+/// each one's token, in the order they were started.
+pub fn tokens_at_once(mut cmd: impl FnMut() -> Command, name: &str, n: usize) -> Vec<String> {
+    let children: Vec<std::process::Child> = (0..n)
+        .map(|_| {
+            cmd()
+                .args(["token", name])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|c| ok(c.wait_with_output().expect("wait")).trim().to_owned())
+        .collect()
+}

@@ -8,11 +8,10 @@
 //! it also rewrites `docs/screenshots/*.png` (WebDriver screenshots of the main states).
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use keyport_e2e::env::{artifacts_dir, workspace_root};
+use keyport_e2e::env::artifacts_dir;
 use keyport_e2e::webdriver::Error;
 use keyport_e2e::{
     free_port, keychain, keyport_app_bin, wait_until, Chromium, Session, TauriDriver, TestEnv,
@@ -22,6 +21,8 @@ use keyport_mock::{
 };
 use serde_json::{json, Value};
 
+use crate::page::{clipboard, js, screenshots, shot, wait_js, WAIT};
+
 const MYOB_KEY: &str = "window-myob-key";
 const MYOB_SECRET: &str = "window-myob-secret";
 const MYOB_PASTE_KEY: &str = "window-myob-desktop-key";
@@ -29,40 +30,6 @@ const ADV_CLIENT: &str = "5A0C7E1F-3B2D-4C6A-9E8F-112233445566@Clearwater";
 const ADV_SECRET: &str = "window-adv-secret";
 /// A public OIDC client (no secret: PKCE), on any loopback port.
 const OIDC_CLIENT: &str = "window-oidc-app";
-const WAIT: Duration = Duration::from_secs(20);
-
-/// `KEYPORT_SCREENSHOTS=1`: save the main states to `docs/screenshots/`.
-fn screenshots() -> bool {
-    std::env::var_os("KEYPORT_SCREENSHOTS").is_some_and(|v| v == "1")
-}
-
-fn shot(app: &Session, name: &str) {
-    if !screenshots() {
-        return;
-    }
-    let path: PathBuf = workspace_root()
-        .join("docs/screenshots")
-        .join(format!("{name}.png"));
-    app.screenshot_png(&path)
-        .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
-}
-
-fn js(app: &Session, script: &str) -> Value {
-    app.execute(script, vec![])
-        .unwrap_or_else(|e| panic!("script `{script}` failed: {e}"))
-}
-
-/// Waits until `script` returns true in the window; panics with `what` and the page text.
-fn wait_js(app: &Session, script: &str, what: &str) {
-    if !wait_until(WAIT, || {
-        matches!(app.execute(script, vec![]), Ok(Value::Bool(true)))
-    }) {
-        panic!(
-            "timed out waiting for {what}; the window shows:\n{}",
-            app.body_text().unwrap_or_default()
-        );
-    }
-}
 
 fn visible(app: &Session, css: &str) -> bool {
     let script = "const e = document.querySelector(arguments[0]); \
@@ -210,18 +177,6 @@ fn act(app: &Session, name: &str, action: &str) {
     let item = format!("#row-menu[data-for=\"{name}\"] [data-action=\"{action}\"]");
     wait_visible(app, &item);
     click(app, &item);
-}
-
-/// The X clipboard as another program sees it (`None`: empty or not text).
-fn clipboard() -> Option<String> {
-    let out = Command::new("xclip")
-        .args(["-o", "-selection", "clipboard"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("xclip runs (scripts/deps.sh installs it)");
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// The connection's keychain entry, parsed.

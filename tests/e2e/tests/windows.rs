@@ -7,7 +7,7 @@
 //! here says so and passes without running (the Linux test run does not build Windows).
 
 use crate::cli::{advanced_client, ADV_CLIENT};
-use crate::util::{agent, control, err, fails_with, num, ok, stats, Run};
+use crate::util::{agent, control, err, fails_with, num, ok, stats, tokens_at_once, Run};
 use keyport_e2e::{free_port, wait_until, TestEnv};
 use keyport_mock::MockServer;
 use serde_json::{json, Value};
@@ -194,25 +194,6 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// `keyport.exe token NAME` in `n` processes at once; each one's output.
-fn tokens_at_once(w: &Win, name: &str, n: usize) -> Vec<String> {
-    let children: Vec<Child> = (0..n)
-        .map(|_| {
-            w.keyport()
-                .args(["token", name])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    children
-        .into_iter()
-        .map(|c| ok(c.wait_with_output().expect("wait")).trim().to_owned())
-        .collect()
-}
-
 #[test]
 fn the_default_folder_is_appdata_keyport_under_wine() {
     let Some(w) = win("win-appdata") else { return };
@@ -274,7 +255,7 @@ fn ten_concurrent_token_calls_under_wine_make_one_refresh() {
     w.connect("busy", 1);
     std::thread::sleep(Duration::from_millis(1100));
     let before = num(&stats(&w.mock), "refreshes");
-    let tokens = tokens_at_once(&w, "busy", 10);
+    let tokens = tokens_at_once(|| w.keyport(), "busy", 10);
     assert_eq!(
         num(&stats(&w.mock), "refreshes") - before,
         1,
