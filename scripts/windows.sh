@@ -97,6 +97,12 @@ prefix() {
     x86_64-w64-mingw32-gcc -shared -O2 -o "$dll" "$ROOT/scripts/windows/processprng.c" -lbcrypt
     log "test-only ProcessPrng stand-in: $dll"
   fi
+  # Wine's services (wineserver, winedevice) keep the standard handles of the program that
+  # started them, for as long as they run: a test reading a program's output to its end
+  # would wait on them (forever while an agent keeps them up). Started here, persistent
+  # and with no handles of anyone's, they serve every test; test_all stops them.
+  wineserver -p </dev/null >/dev/null 2>&1 || true
+  wine wineboot </dev/null >/dev/null 2>&1 || true
 }
 
 test_all() {
