@@ -348,9 +348,9 @@ mod tests {
     #[test]
     fn a_base_urls_host_is_read_as_the_url_crate_reads_it() {
         for u in [
-            "https://acme.xentral.biz/api",
-            "http://127.0.0.1:8977/machship/apiv2",
-            "https://EXO.api.myob.com",
+            "https://acme.vendor.example/api",
+            "http://127.0.0.1:8977/vendor/apiv2",
+            "https://ACME.api.example.com",
             "http://[::1]:8080/x",
             "https://user@host.example/x",
             "http://localhost:8888",

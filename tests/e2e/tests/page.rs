@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use keyport_e2e::env::workspace_root;
+use keyport_e2e::env::{artifacts_dir, workspace_root};
+use keyport_e2e::webdriver::Error;
 use keyport_e2e::{wait_until, Session};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -150,4 +151,90 @@ pub fn wait_clipboard(check: impl Fn(&str) -> bool) -> Result<String, Option<Str
         Some(text) if ok => Ok(text),
         other => Err(other),
     }
+}
+
+pub fn visible(app: &Session, css: &str) -> bool {
+    let script = "const e = document.querySelector(arguments[0]); \
+                  return !!e && e.getClientRects().length > 0;";
+    matches!(app.execute(script, vec![json!(css)]), Ok(Value::Bool(true)))
+}
+
+pub fn wait_visible(app: &Session, css: &str) {
+    let script = format!(
+        "const e = document.querySelector({}); return !!e && e.getClientRects().length > 0;",
+        json!(css)
+    );
+    wait_js(app, &script, &format!("`{css}` to be visible"));
+}
+
+pub fn wait_gone(app: &Session, css: &str) {
+    let script = format!("return document.querySelector({}) === null;", json!(css));
+    wait_js(app, &script, &format!("`{css}` to disappear"));
+}
+
+/// Clicks `css`. A row re-rendered between finding and clicking (the list follows the
+/// store) is found again, a few times.
+pub fn click(app: &Session, css: &str) {
+    let mut tries = 0;
+    loop {
+        match app.find(css).and_then(|e| e.click()) {
+            Ok(()) => return,
+            Err(Error::Driver { ref error, .. })
+                if tries < 5
+                    && matches!(
+                        error.as_str(),
+                        "stale element reference" | "element not interactable"
+                    ) =>
+            {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            Err(e) => {
+                if screenshots() {
+                    let _ = app.screenshot_png(&artifacts_dir().join("window-failure.png"));
+                }
+                panic!(
+                    "click {css}: {e}; the window shows:\n{}",
+                    app.body_text().unwrap_or_default()
+                );
+            }
+        }
+    }
+}
+
+pub fn fill(app: &Session, css: &str, text: &str) {
+    let el = app.find(css).unwrap_or_else(|e| panic!("find {css}: {e}"));
+    el.clear().unwrap_or_else(|e| panic!("clear {css}: {e}"));
+    el.send_keys(text)
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+/// Sets a `<select>` by value as a user would (the window listens for `change`).
+pub fn select(app: &Session, css: &str, value: &str) {
+    let script = "const s = document.querySelector(arguments[0]); \
+                  if (!s || ![...s.options].some((o) => o.value === arguments[1])) return false; \
+                  s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true })); \
+                  return true;";
+    assert_eq!(
+        app.execute(script, vec![json!(css), json!(value)])
+            .unwrap_or_else(|e| panic!("select {value} in {css}: {e}")),
+        json!(true),
+        "{css} offers {value}"
+    );
+}
+
+pub fn row(name: &str) -> String {
+    format!("[data-connection=\"{name}\"]")
+}
+
+/// Runs a connection's action the way a person does with the mouse: its row's ⋯ button
+/// opens the row menu, then the menu item `[data-action=ACTION]`.
+pub fn act(app: &Session, name: &str, action: &str) {
+    click(
+        app,
+        &format!("{} [data-testid=\"row-menu-button\"]", row(name)),
+    );
+    let item = format!("#row-menu[data-for=\"{name}\"] [data-action=\"{action}\"]");
+    wait_visible(app, &item);
+    click(app, &item);
 }

@@ -10,6 +10,7 @@ mod harness;
 mod installed;
 mod manual;
 mod page;
+mod porting;
 mod script;
 mod shared;
 mod transfer;

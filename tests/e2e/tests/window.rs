@@ -11,8 +11,6 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use keyport_e2e::env::artifacts_dir;
-use keyport_e2e::webdriver::Error;
 use keyport_e2e::{
     free_port, keychain, keyport_app_bin, wait_until, Chromium, Session, TauriDriver, TestEnv,
 };
@@ -21,7 +19,10 @@ use keyport_mock::{
 };
 use serde_json::{json, Value};
 
-use crate::page::{clipboard, js, screenshots, shot, wait_js, WAIT};
+use crate::page::{
+    act, click, clipboard, fill, js, row, screenshots, select, shot, visible, wait_gone, wait_js,
+    wait_visible, WAIT,
+};
 
 const MYOB_KEY: &str = "window-myob-key";
 const MYOB_SECRET: &str = "window-myob-secret";
@@ -30,76 +31,6 @@ const ADV_CLIENT: &str = "5A0C7E1F-3B2D-4C6A-9E8F-112233445566@Clearwater";
 const ADV_SECRET: &str = "window-adv-secret";
 /// A public OIDC client (no secret: PKCE), on any loopback port.
 const OIDC_CLIENT: &str = "window-oidc-app";
-
-fn visible(app: &Session, css: &str) -> bool {
-    let script = "const e = document.querySelector(arguments[0]); \
-                  return !!e && e.getClientRects().length > 0;";
-    matches!(app.execute(script, vec![json!(css)]), Ok(Value::Bool(true)))
-}
-
-fn wait_visible(app: &Session, css: &str) {
-    let script = format!(
-        "const e = document.querySelector({}); return !!e && e.getClientRects().length > 0;",
-        json!(css)
-    );
-    wait_js(app, &script, &format!("`{css}` to be visible"));
-}
-
-fn wait_gone(app: &Session, css: &str) {
-    let script = format!("return document.querySelector({}) === null;", json!(css));
-    wait_js(app, &script, &format!("`{css}` to disappear"));
-}
-
-/// Clicks `css`. A row re-rendered between finding and clicking (the list follows the
-/// store) is found again, a few times.
-fn click(app: &Session, css: &str) {
-    let mut tries = 0;
-    loop {
-        match app.find(css).and_then(|e| e.click()) {
-            Ok(()) => return,
-            Err(Error::Driver { ref error, .. })
-                if tries < 5
-                    && matches!(
-                        error.as_str(),
-                        "stale element reference" | "element not interactable"
-                    ) =>
-            {
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(200));
-            }
-            Err(e) => {
-                if screenshots() {
-                    let _ = app.screenshot_png(&artifacts_dir().join("window-failure.png"));
-                }
-                panic!(
-                    "click {css}: {e}; the window shows:\n{}",
-                    app.body_text().unwrap_or_default()
-                );
-            }
-        }
-    }
-}
-
-fn fill(app: &Session, css: &str, text: &str) {
-    let el = app.find(css).unwrap_or_else(|e| panic!("find {css}: {e}"));
-    el.clear().unwrap_or_else(|e| panic!("clear {css}: {e}"));
-    el.send_keys(text)
-        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
-}
-
-/// Sets a `<select>` by value as a user would (the window listens for `change`).
-fn select(app: &Session, css: &str, value: &str) {
-    let script = "const s = document.querySelector(arguments[0]); \
-                  if (!s || ![...s.options].some((o) => o.value === arguments[1])) return false; \
-                  s.value = arguments[1]; s.dispatchEvent(new Event('change', { bubbles: true })); \
-                  return true;";
-    assert_eq!(
-        app.execute(script, vec![json!(css), json!(value)])
-            .unwrap_or_else(|e| panic!("select {value} in {css}: {e}")),
-        json!(true),
-        "{css} offers {value}"
-    );
-}
 
 /// Picks a vendor in the Connect dialog's chooser (radios `#vendor-<id>`, built from
 /// `info()`), and waits for its fields.
@@ -161,22 +92,6 @@ fn attr(app: &Session, css: &str, name: &str) -> Option<String> {
     app.find(css)
         .and_then(|e| e.attribute(name))
         .unwrap_or_else(|e| panic!("attribute {name} of {css}: {e}"))
-}
-
-fn row(name: &str) -> String {
-    format!("[data-connection=\"{name}\"]")
-}
-
-/// Runs a connection's action the way a person does with the mouse: its row's ⋯ button
-/// opens the row menu, then the menu item `[data-action=ACTION]`.
-fn act(app: &Session, name: &str, action: &str) {
-    click(
-        app,
-        &format!("{} [data-testid=\"row-menu-button\"]", row(name)),
-    );
-    let item = format!("#row-menu[data-for=\"{name}\"] [data-action=\"{action}\"]");
-    wait_visible(app, &item);
-    click(app, &item);
 }
 
 /// The connection's keychain entry, parsed.
