@@ -1,5 +1,13 @@
 # Shared by the bench scripts (sourced, after they set ROOT and work).
 
+# `release_on_path`: the release build of `keyport` first on the PATH (`env keyport …`
+# included), or stop.
+release_on_path() {
+  export PATH="$ROOT/target/release:$PATH"
+  [ "$(command -v keyport)" = "$ROOT/target/release/keyport" ] \
+    || { echo "bench: target/release/keyport missing" >&2; exit 1; }
+}
+
 # `start_mock`: the release mock vendor (or `$MOCK_BIN`) on a free loopback port; sets `mock`
 # (its pid) and `base` (its URL).
 start_mock() {

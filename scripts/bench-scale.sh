@@ -32,10 +32,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export PATH="$ROOT/target/release:$PATH"
-[ "$(command -v keyport)" = "$ROOT/target/release/keyport" ] || die "target/release/keyport missing"
 # shellcheck source=scripts/bench-lib.sh
 . "$ROOT/scripts/bench-lib.sh"
+release_on_path
 start_mock
 
 # The vendor is the bench's choice (an admin-issued one whose token is the only secret).

@@ -32,10 +32,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export PATH="$ROOT/target/release:$PATH"
 
 # shellcheck source=scripts/bench-lib.sh
 . "$ROOT/scripts/bench-lib.sh"
+release_on_path
 start_mock
 
 # A MachShip token the mock issued, added (and tried) as a user would.

@@ -31,7 +31,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export PATH="$ROOT/target/release:$PATH"
+# shellcheck source=scripts/bench-lib.sh
+. "$ROOT/scripts/bench-lib.sh"
+release_on_path
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 port=$(free_port)
@@ -42,8 +44,6 @@ export BAO_ADDR="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -fsS "$BAO_ADDR/v1/sys/health" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "$BAO_ADDR/v1/sys/health" >/dev/null || die "bao did not start: $(cat "$work/bao.log")"
 
-# shellcheck source=scripts/bench-lib.sh
-. "$ROOT/scripts/bench-lib.sh"
 start_mock
 
 export KEYPORT_CONFIG_DIR="$work/keyport" KEYPORT_KEYCHAIN_SERVICE="keyport-bench-$$"

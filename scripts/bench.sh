@@ -51,12 +51,11 @@ cleanup() {
 trap cleanup EXIT
 
 # `env keyport …` finds the release build first.
-export PATH="$ROOT/target/release:$PATH"
-[ "$(command -v keyport)" = "$ROOT/target/release/keyport" ] || die "target/release/keyport missing"
-
-# --- the mock vendor (its OIDC provider issues oidc-agent's tokens) ----------------
 # shellcheck source=scripts/bench-lib.sh
 . "$ROOT/scripts/bench-lib.sh"
+release_on_path
+
+# --- the mock vendor (its OIDC provider issues oidc-agent's tokens) ----------------
 start_mock
 
 # --- keyport: the same token in both folders, the floor entry of the same size -----
