@@ -73,23 +73,6 @@ fn iso(t: i64) -> String {
     format!("{}T{}:00.000Z", &s[..10], &s[11..16])
 }
 
-/// A random UUID (version 4), as Postman's environment `id`.
-fn uuid() -> String {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).expect("the system's random source works");
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
-
 fn postman(name: &str, vars: &[Var], t: i64) -> String {
     let values: Vec<_> = vars
         .iter()
@@ -103,7 +86,7 @@ fn postman(name: &str, vars: &[Var], t: i64) -> String {
         })
         .collect();
     let doc = json!({
-        "id": uuid(),
+        "id": uuid::Uuid::new_v4().to_string(),
         "name": name,
         "values": values,
         "_postman_variable_scope": "environment",

@@ -2,7 +2,7 @@
 //! every one refuses fields it does not know (`deny_unknown_fields`): a file with a token
 //! in it was not written by Keyport and is not read.
 
-use crate::model::ClientAuth;
+use crate::model::{Account, ClientAuth};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -61,6 +61,32 @@ pub struct ExportedAccount {
     pub subject: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+}
+
+impl From<&Account> for ExportedAccount {
+    fn from(a: &Account) -> Self {
+        ExportedAccount {
+            business_id: a.business_id.clone(),
+            business_name: a.business_name.clone(),
+            username: a.username.clone(),
+            uid: a.uid.clone(),
+            subject: a.subject.clone(),
+            email: a.email.clone(),
+        }
+    }
+}
+
+impl From<&ExportedAccount> for Account {
+    fn from(a: &ExportedAccount) -> Self {
+        Account {
+            business_id: a.business_id.clone(),
+            business_name: a.business_name.clone(),
+            username: a.username.clone(),
+            uid: a.uid.clone(),
+            subject: a.subject.clone(),
+            email: a.email.clone(),
+        }
+    }
 }
 
 /// An OAuth connection's registration and endpoints.

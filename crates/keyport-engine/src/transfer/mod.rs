@@ -103,7 +103,6 @@ impl Export {
 }
 
 fn exported(c: &Connection) -> ExportedConnection {
-    let a = &c.account;
     ExportedConnection {
         name: c.name.clone(),
         vendor: c.vendor.clone(),
@@ -111,14 +110,7 @@ fn exported(c: &Connection) -> ExportedConnection {
         note: c.note.clone(),
         base_url: c.base_url.clone(),
         test_path: c.test_path.clone(),
-        account: ExportedAccount {
-            business_id: a.business_id.clone(),
-            business_name: a.business_name.clone(),
-            username: a.username.clone(),
-            uid: a.uid.clone(),
-            subject: a.subject.clone(),
-            email: a.email.clone(),
-        },
+        account: ExportedAccount::from(&c.account),
         // An OAuth connection's expiry is its access token's, which stays behind.
         expires_at: c.expires_at.filter(|_| c.oauth.is_none()),
         created_at: c.created_at,
@@ -140,7 +132,6 @@ fn exported(c: &Connection) -> ExportedConnection {
 
 /// The connection an imported entry becomes: no token, waiting for the person.
 fn imported(e: &ExportedConnection, name: &str, t: i64) -> Connection {
-    let a = &e.account;
     let reason = if e.oauth.is_some() {
         IMPORTED_OAUTH
     } else {
@@ -172,14 +163,7 @@ fn imported(e: &ExportedConnection, name: &str, t: i64) -> Connection {
             chain_started_at: None,
             chain_days: o.chain_days,
         }),
-        account: Account {
-            business_id: a.business_id.clone(),
-            business_name: a.business_name.clone(),
-            username: a.username.clone(),
-            uid: a.uid.clone(),
-            subject: a.subject.clone(),
-            email: a.email.clone(),
-        },
+        account: Account::from(&e.account),
         base_url: e.base_url.clone(),
         test_path: e.test_path.clone(),
         expires_at: e.expires_at,
