@@ -12,9 +12,20 @@ cd "$ROOT"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 log() { printf '\n[test] %s\n' "$*" >&2; }
+# What the build has taken so far and what the disk has left: a CI machine's disk can be
+# small, and a run that fills it should say where the space went.
+disk() {
+  local target=${CARGO_TARGET_DIR:-$ROOT/target}
+  [ -d "$target" ] || mkdir -p "$target"
+  printf '[test] disk after %s: target %s, %s free\n' "$1" \
+    "$(du -sh "$target" 2>/dev/null | cut -f1)" "$(df -h --output=avail "$target" | tail -1 | tr -d ' ')" >&2
+}
+# A one-off run (CI) has no later build to speed up: incremental state would only take disk.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
 log "dependencies"
 bash "$ROOT/scripts/deps.sh" --package
+disk "dependencies"
 
 log "cargo fmt --check"
 if ! cargo fmt --all -- --check; then
@@ -28,11 +39,13 @@ bash "$ROOT/scripts/ui.sh" --test
 
 log "cargo build --workspace --all-targets"
 cargo build --workspace --all-targets
+disk "the build"
 
 log "cargo test --workspace --all-targets (inside scripts/with-session.sh)"
 tests=0
 bash "$ROOT/scripts/with-session.sh" \
   cargo test --workspace --all-targets --no-fail-fast -- --test-threads=2 || tests=$?
+disk "the tests"
 
 # Keyport for Windows: built with Debian's rustc-web for x86_64-pc-windows-gnu, its engine
 # unit tests and CLI end-to-end tests (tests/e2e windows::) run under Wine
@@ -41,6 +54,7 @@ windows=0
 if [ -z "${KEYPORT_SKIP_WINDOWS:-}" ]; then
   log "Windows: build and try under Wine (scripts/windows.sh test)"
   bash "$ROOT/scripts/windows.sh" test || windows=$?
+  disk "the Windows tests"
 fi
 if [ "$windows" -ne 0 ]; then log "(the Windows tests failed with exit $windows)"; fi
 

@@ -114,14 +114,15 @@ test_all() {
   timed "engine tests under Wine" wcargo test -p keyport-engine --locked -- --test-threads=2 || rc=$?
   log "the CLI end-to-end tests under Wine (tests/e2e windows::)"
   local exe="$EXE_DIR/keyport.exe"
-  # The harness is a Linux program: the host's cargo, its own target dir.
+  # The harness is a Linux program: the host's cargo and target dir. `--workspace` resolves
+  # features as the Linux test run did, so the harness it built is reused, not built again.
   (
     unset CARGO RUSTC RUSTDOC CARGO_HOME RUSTC_BOOTSTRAP
     export CARGO_TARGET_DIR="${OUT%/windows}"
     export KEYPORT_WINDOWS_EXE="$exe"
     export PATH="$HOME/.cargo/bin:$PATH"
     timed "e2e windows:: under Wine" \
-      cargo test -p keyport-e2e --test e2e -- windows:: --test-threads=1
+      cargo test --workspace --test e2e -- windows:: --test-threads=1
   ) || rc=$?
   wineserver -k 2>/dev/null || true
   return "$rc"
