@@ -21,7 +21,19 @@ disk() {
     "$(du -sh "$target" 2>/dev/null | cut -f1)" "$(df -h --output=avail "$target" | tail -1 | tr -d ' ')" >&2
 }
 # A one-off run (CI) has no later build to speed up: incremental state would only take disk.
-if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+# And a target dir kept from earlier runs holds every old build beside the new one: with
+# less than NEED_GB free, a CI run clears those builds first (the whole run needs ~7 GB
+# under target/, plus the packages it installs).
+if [ -n "${CI:-}" ]; then
+  export CARGO_INCREMENTAL=0
+  target=${CARGO_TARGET_DIR:-$ROOT/target}
+  free=$(df --output=avail -BG "$(dirname "$target")" | tail -1 | tr -dc 0-9)
+  if [ -d "$target" ] && [ "${free:-0}" -lt "${NEED_GB:-15}" ]; then
+    log "only ${free} GB free: clearing the builds kept in $target"
+    rm -rf "$target"/debug "$target"/deb "$target"/release "$target"/windows/debug \
+      "$target"/windows/x86_64-pc-windows-gnu
+  fi
+fi
 
 log "dependencies"
 bash "$ROOT/scripts/deps.sh" --package

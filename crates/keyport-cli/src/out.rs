@@ -29,55 +29,57 @@ pub fn table(out: &mut impl Write, list: &[ConnectionView]) -> std::io::Result<(
     }
     let now = time::now();
     let with_client = list.iter().any(|v| v.client.is_some());
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|v| {
-            let mut row = vec![v.name.clone()];
-            if with_client {
-                row.push(v.client.clone().unwrap_or_else(|| "-".into()));
-            }
-            row.push(v.vendor.clone());
-            row.push(word(v.status));
-            row.push(match v.expires_at {
-                Some(e) => time::human_span(e - now),
-                None => "-".into(),
-            });
-            row.push(v.account.clone().unwrap_or_else(|| "-".into()));
-            row
-        })
-        .collect();
-    let mut head = vec!["NAME"];
-    if with_client {
-        head.push("CLIENT");
-    }
-    head.extend(["VENDOR", "STATUS", "LEFT", "ACCOUNT"]);
-    let widths: Vec<usize> = (0..head.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([head[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<&str>| {
-        let last = cells.len() - 1;
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i == last {
-                    c.to_string()
-                } else {
-                    format!("{c:<w$}", w = widths[i])
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
+    // A status's words, worked out once for the few there are, not once per row.
+    let mut words: Vec<(keyport_engine::Status, String)> = Vec::new();
+    let mut word_of = |s| match words.iter().position(|(k, _)| *k == s) {
+        Some(i) => i,
+        None => {
+            words.push((s, word(s)));
+            words.len() - 1
+        }
     };
-    writeln!(out, "{}", line(head.clone()))?;
-    for (v, row) in list.iter().zip(&rows) {
-        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    let lefts: Vec<Option<String>> = list
+        .iter()
+        .map(|v| v.expires_at.map(|e| time::human_span(e - now)))
+        .collect();
+    let status: Vec<usize> = list.iter().map(|v| word_of(v.status)).collect();
+    let cells = |i: usize| -> [&str; 6] {
+        let v = &list[i];
+        [
+            &v.name,
+            v.client.as_deref().unwrap_or("-"),
+            &v.vendor,
+            &words[status[i]].1,
+            lefts[i].as_deref().unwrap_or("-"),
+            v.account.as_deref().unwrap_or("-"),
+        ]
+    };
+    const HEAD: [&str; 6] = ["NAME", "CLIENT", "VENDOR", "STATUS", "LEFT", "ACCOUNT"];
+    let shown = |c: usize| with_client || c != 1;
+    let mut widths = HEAD.map(str::len);
+    for i in 0..list.len() {
+        for (w, cell) in widths.iter_mut().zip(cells(i)) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut dyn Write, row: [&str; 6]| -> std::io::Result<()> {
+        let mut first = true;
+        for (c, cell) in row.iter().enumerate().filter(|(c, _)| shown(*c)) {
+            if !first {
+                out.write_all(b"  ")?;
+            }
+            first = false;
+            if c == row.len() - 1 {
+                out.write_all(cell.as_bytes())?;
+            } else {
+                write!(out, "{cell:<w$}", w = widths[c])?;
+            }
+        }
+        out.write_all(b"\n")
+    };
+    line(out, HEAD)?;
+    for (i, v) in list.iter().enumerate() {
+        line(out, cells(i))?;
         for warning in &v.warnings {
             writeln!(out, "  ! {}", warning.message)?;
         }

@@ -16,11 +16,12 @@ use std::path::{Path, PathBuf};
 /// The metadata format this build reads and writes.
 pub const VERSION: u32 = 1;
 
-use crate::model::{Connection, Registration, Unknown};
+use crate::model::{Connection, Key, Registration, Unknown};
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// Read in one pass (below): a derived `flatten` would first buffer the whole file, every
+/// connection in it, before reading any of them.
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct StoreData {
-    #[serde(default = "version")]
     pub version: u32,
     #[serde(default)]
     pub connections: Vec<Connection>,
@@ -32,8 +33,38 @@ pub struct StoreData {
     pub unknown: Unknown,
 }
 
-fn version() -> u32 {
-    VERSION
+impl<'de> Deserialize<'de> for StoreData {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StoreData;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("Keyport's metadata")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<StoreData, A::Error> {
+                let mut data = StoreData {
+                    version: VERSION,
+                    ..StoreData::default()
+                };
+                while let Some(Key(key)) = map.next_key()? {
+                    match key.as_ref() {
+                        "version" => data.version = map.next_value()?,
+                        "connections" => data.connections = map.next_value()?,
+                        "registrations" => data.registrations = map.next_value()?,
+                        _ => {
+                            let v = map.next_value()?;
+                            data.unknown.insert(key.into_owned(), v);
+                        }
+                    }
+                }
+                Ok(data)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 pub struct Store {
