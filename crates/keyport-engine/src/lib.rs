@@ -317,8 +317,8 @@ impl Keyport {
             .store
             .list()
             .await?
-            .iter()
-            .map(|c| ConnectionView::at(c, t))
+            .into_iter()
+            .map(|c| ConnectionView::owned(c, t))
             .collect())
     }
 

@@ -138,6 +138,12 @@ impl ConnectionView {
     }
 
     pub fn at(c: &Connection, now: i64) -> Self {
+        Self::owned(c.clone(), now)
+    }
+
+    /// The view at `now`, taking the connection's strings rather than copying them (a list
+    /// of a thousand makes a thousand views and keeps no connection).
+    pub fn owned(c: Connection, now: i64) -> Self {
         let vendor = vendors::find(&c.vendor).ok();
         let kind = vendor.map(|v| v.kind()).unwrap_or(if c.oauth.is_some() {
             Kind::Oauth
@@ -145,7 +151,7 @@ impl ConnectionView {
             Kind::Admin
         });
         let refreshable = c.oauth.as_ref().is_some_and(|o| o.has_refresh_token);
-        let mut deadlines: Vec<Deadline> = vendor.map(|v| v.deadlines(c)).unwrap_or_default();
+        let mut deadlines: Vec<Deadline> = vendor.map(|v| v.deadlines(&c)).unwrap_or_default();
         deadlines.sort_by_key(|d| d.at);
         let first = deadlines.first().cloned();
         let left = |t: i64| t - now;
@@ -208,19 +214,36 @@ impl ConnectionView {
             },
         };
         actions.dedup();
-        let details = vendor.map(|v| v.context(c)).unwrap_or_default();
+        let details = vendor.map(|v| v.context(&c)).unwrap_or_default();
         let needs_attention = matches!(status, Status::NeedsReconnect | Status::RefreshFailed)
             || !warnings.is_empty();
 
+        let account = account(&c, &details);
+        let can_refresh = refreshable && !matches!(c.health, Health::NeedsReconnect { .. });
+        let (client_id, registration) = match c.oauth {
+            Some(o) => (
+                Some(o.client_id.clone()),
+                Some(RegistrationView {
+                    client_id: o.client_id,
+                    redirect_uri: o.redirect_uri,
+                    scopes: o.scopes,
+                    issuer: o.issuer,
+                    authorize_url: o.authorize_url,
+                    token_url: o.token_url,
+                    revocation_url: o.revocation_url,
+                }),
+            ),
+            None => (None, None),
+        };
         ConnectionView {
-            name: c.name.clone(),
-            vendor: c.vendor.clone(),
+            name: c.name,
+            vendor: c.vendor,
             vendor_label: vendor.map(|v| v.label()).unwrap_or("an unknown vendor"),
             kind,
-            account: account(c, &details),
+            account,
             details,
-            client: c.client.clone(),
-            note: c.note.clone(),
+            client: c.client,
+            note: c.note,
             status,
             status_text,
             expires_at: c.expires_at,
@@ -235,30 +258,22 @@ impl ConnectionView {
                 })
                 .collect(),
             last_refresh: c.last_refresh,
-            last_refresh_by: c.last_refresh_by.clone(),
-            store: c.store.clone(),
-            shared_by: c.shared_by.clone(),
+            last_refresh_by: c.last_refresh_by,
+            store: c.store,
+            shared_by: c.shared_by,
             shared_at: c.shared_at,
             consented_at: c.consented_at,
-            can_refresh: refreshable && !matches!(c.health, Health::NeedsReconnect { .. }),
+            can_refresh,
             needs_attention,
-            unverified: c.unverified.clone(),
+            unverified: c.unverified,
             warnings,
             actions,
             revoke_note: vendor.map(|v| v.revoke_note()).unwrap_or_default(),
             reissue_steps: vendor.and_then(|v| v.reissue_steps()),
-            base_url: c.base_url.clone(),
-            test_path: c.test_path.clone(),
-            client_id: c.oauth.as_ref().map(|o| o.client_id.clone()),
-            registration: c.oauth.as_ref().map(|o| RegistrationView {
-                client_id: o.client_id.clone(),
-                redirect_uri: o.redirect_uri.clone(),
-                scopes: o.scopes.clone(),
-                issuer: o.issuer.clone(),
-                authorize_url: o.authorize_url.clone(),
-                token_url: o.token_url.clone(),
-                revocation_url: o.revocation_url.clone(),
-            }),
+            base_url: c.base_url,
+            test_path: c.test_path,
+            client_id,
+            registration,
             created_at: c.created_at,
         }
     }
@@ -307,98 +322,5 @@ fn host(u: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::OAuthMeta;
-
-    /// The id of the first vendor of `kind` (these tests name no vendor).
-    fn first_of(kind: Kind) -> String {
-        vendors::all()
-            .find(|v| v.kind() == kind)
-            .expect("a vendor of each kind")
-            .id()
-            .to_owned()
-    }
-
-    fn oauth(expires_at: i64, has_refresh_token: bool, health: Health) -> ConnectionView {
-        let c = Connection {
-            name: "c".into(),
-            vendor: first_of(Kind::Oauth),
-            oauth: Some(OAuthMeta {
-                client_id: "id".into(),
-                authorize_url: String::new(),
-                token_url: String::new(),
-                revocation_url: None,
-                logout_url: None,
-                issuer: None,
-                redirect_uri: String::new(),
-                scopes: String::new(),
-                client_auth: crate::model::ClientAuth::None,
-                has_refresh_token,
-                chain_started_at: None,
-                chain_days: None,
-            }),
-            expires_at: Some(expires_at),
-            health,
-            ..Connection::default()
-        };
-        ConnectionView::at(&c, 1_000_000)
-    }
-
-    #[test]
-    fn a_base_urls_host_is_read_as_the_url_crate_reads_it() {
-        for u in [
-            "https://acme.vendor.example/api",
-            "http://127.0.0.1:8977/vendor/apiv2",
-            "https://ACME.api.example.com",
-            "http://[::1]:8080/x",
-            "https://user@host.example/x",
-            "http://localhost:8888",
-            "https://xn--bcher-kva.example/a?b#c",
-        ] {
-            let want = url::Url::parse(u).unwrap().host_str().map(str::to_owned);
-            assert_eq!(host(u), want, "{u}");
-        }
-        assert_eq!(host("not a url"), None);
-    }
-
-    #[test]
-    fn only_healthy_refreshable_oauth_tokens_near_expiry_are_due() {
-        let now = 1_000_000;
-        assert!(oauth(now + 120, true, Health::Ok).refresh_due(now));
-        assert!(
-            !oauth(now + 3600, true, Health::Ok).refresh_due(now),
-            "plenty of time left"
-        );
-        assert!(
-            oauth(now - 10, true, Health::Ok).refresh_due(now),
-            "expired access tokens are refreshed"
-        );
-        let dead = Health::NeedsReconnect {
-            reason: "r".into(),
-            at: now,
-        };
-        let v = oauth(now + 120, true, dead);
-        assert!(!v.refresh_due(now), "only a new sign-in helps");
-        assert!(v.needs_attention && v.failing().is_some());
-        assert!(
-            !oauth(now + 120, false, Health::Ok).refresh_due(now),
-            "no refresh token"
-        );
-        let admin = ConnectionView::at(
-            &Connection {
-                name: "a".into(),
-                vendor: first_of(Kind::Admin),
-                expires_at: Some(now + 10),
-                ..Connection::default()
-            },
-            now,
-        );
-        assert!(
-            !admin.refresh_due(now),
-            "admin-issued tokens are not refreshed"
-        );
-        assert!(admin.needs_attention, "its expiry is within a day");
-        assert!(!oauth(now + 120, true, Health::Ok).needs_attention);
-    }
-}
+#[path = "status_tests.rs"]
+mod tests;

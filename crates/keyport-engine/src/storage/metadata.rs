@@ -353,10 +353,14 @@ impl MetadataStore for Store {
 }
 
 pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<StoreData> {
-    let data: StoreData = serde_json::from_slice(bytes).map_err(|e| Error::StoreData {
+    let bad = |detail: String| Error::StoreData {
         path: path.into(),
-        detail: e.to_string(),
-    })?;
+        detail,
+    };
+    // Checked as UTF-8 once, whole, rather than string by string as it is read.
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| bad(format!("it is not UTF-8 text ({e})")))?;
+    let data: StoreData = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
     if data.version > VERSION {
         return Err(newer(path, data.version));
     }
