@@ -1,6 +1,7 @@
 //! Each vendor's documented header set and cheap read, and the registry's rules.
 
 use super::*;
+use crate::error::ActionKind;
 use crate::http::{b64_pair, basic};
 use crate::model::{Health, OAuthMeta};
 
