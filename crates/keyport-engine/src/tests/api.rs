@@ -2,30 +2,16 @@
 //! after a 401, the base URL's bounds, the proxy's key, Host rule and header handling, and
 //! one refresh for many requests through an expiry.
 
-use super::{connect, expire, form, free_port, world, World};
+use super::{connect, expire, free_port, myob_form, world, World};
 use crate::{ApiRequest, Keyport};
-use keyport_mock::{ClientReg, OAuthVendor, BUSINESS_ID, BUSINESS_NAME};
+use keyport_mock::{BUSINESS_ID, BUSINESS_NAME};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A world with a MYOB connection `acme` to the mock.
 async fn myob_world() -> World {
     let w = world();
-    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-    let reg = ClientReg::new(OAuthVendor::Myob, "k1", Some("s1"), &redirect);
-    w.mock.register_client(reg);
-    let base = w.mock.base_url();
-    let f = form(
-        "myob",
-        "acme",
-        &[
-            ("client_id", "k1"),
-            ("client_secret", "s1"),
-            ("redirect_uri", &redirect),
-            ("auth_base", &format!("{base}/myob/secure")),
-            ("api_base", &format!("{base}/myob/api")),
-        ],
-    );
+    let f = myob_form(&w, free_port());
     connect(&w, f).await.expect("connected");
     w
 }

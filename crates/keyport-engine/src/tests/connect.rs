@@ -8,25 +8,10 @@ async fn myob_connect_captures_the_business_and_hands_out_its_header_set() {
     let w = world();
     let port = free_port();
     let redirect = format!("http://127.0.0.1:{port}/callback");
-    w.mock.register_client(ClientReg::new(
-        OAuthVendor::Myob,
-        "k1",
-        Some("s1"),
-        &redirect,
-    ));
-    let base = w.mock.base_url();
-    let f = form(
-        "myob",
-        "acme",
-        &[
-            ("client_id", "k1"),
-            ("client_secret", "s1"),
-            ("redirect_uri", &redirect),
-            ("auth_base", &format!("{base}/myob/secure")),
-            ("api_base", &format!("{base}/myob/api")),
-        ],
-    );
-    let v = connect(&w, f).await.expect("connected").connection;
+    let v = connect(&w, myob_form(&w, port))
+        .await
+        .expect("connected")
+        .connection;
     assert_eq!(v.account.as_deref(), Some(keyport_mock::BUSINESS_NAME));
     assert_eq!(v.status, Status::Valid);
     let names: Vec<_> =

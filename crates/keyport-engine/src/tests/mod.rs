@@ -123,6 +123,29 @@ pub(crate) async fn connect(w: &World, f: Form) -> crate::Result<crate::Connecte
     w.kp.finish_connect(pending, cb).await
 }
 
+/// A MYOB form for `acme` against the mock, its app registered with the redirect on `port`.
+pub(crate) fn myob_form(w: &World, port: u16) -> Form {
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    w.mock.register_client(ClientReg::new(
+        OAuthVendor::Myob,
+        "k1",
+        Some("s1"),
+        &redirect,
+    ));
+    let base = w.mock.base_url();
+    form(
+        "myob",
+        "acme",
+        &[
+            ("client_id", "k1"),
+            ("client_secret", "s1"),
+            ("redirect_uri", &redirect),
+            ("auth_base", &format!("{base}/myob/secure")),
+            ("api_base", &format!("{base}/myob/api")),
+        ],
+    )
+}
+
 const ADV: &str = "88358B02-A48D-A50E-F710-39C1636C30F6@Clearwater";
 
 pub(crate) fn advanced_form(w: &World, name: &str, port: u16) -> Form {
