@@ -199,6 +199,9 @@ pub async fn exec(
         }
         keepers.push((v.name.clone(), path));
     }
+    // Caught before the child starts: a signal that comes while it starts is passed on
+    // once it runs, never lost (nor, for SIGHUP, allowed to end Keyport and orphan it).
+    let signals = Signals::catch();
     let mut child = tokio::process::Command::from(cmd).spawn().map_err(|e| {
         Error::InvalidInput(format!("Could not run {}: {e}", program.to_string_lossy()))
     })?;
@@ -209,7 +212,7 @@ pub async fn exec(
     let pid = child.id();
     let status = tokio::select! {
         s = child.wait() => s,
-        _ = forward_signals(pid) => unreachable!("forwarding signals never ends"),
+        _ = signals.forward(pid) => unreachable!("forwarding signals never ends"),
     };
     for t in tasks {
         t.abort();
@@ -235,58 +238,92 @@ fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {
     ExitCode::from(status.code().map_or(1, |c| c as u8))
 }
 
-/// Passes SIGTERM and SIGHUP on to the child; SIGINT and SIGQUIT too when there is no
-/// terminal (on one, the terminal has sent them to the child already). Never returns.
+/// The signals `exec` passes on to its child: SIGTERM and SIGHUP; SIGINT and SIGQUIT too
+/// when there is no terminal (on one, the terminal has sent them to the child already).
 #[cfg(unix)]
-async fn forward_signals(child: Option<u32>) {
-    use std::io::IsTerminal;
-    use tokio::signal::unix::{signal, SignalKind};
-    let tty = std::io::stdin().is_terminal();
-    let kinds = [
-        (SignalKind::terminate(), libc::SIGTERM, true),
-        (SignalKind::hangup(), libc::SIGHUP, true),
-        (SignalKind::interrupt(), libc::SIGINT, !tty),
-        (SignalKind::quit(), libc::SIGQUIT, !tty),
-    ];
-    let mut streams: Vec<_> = kinds
-        .into_iter()
-        .filter_map(|(k, n, pass)| Some((signal(k).ok()?, n, pass)))
-        .collect();
-    std::future::poll_fn(|cx| {
-        for (s, n, pass) in streams.iter_mut() {
-            while let std::task::Poll::Ready(Some(())) = s.poll_recv(cx) {
-                if let (true, Some(pid)) = (*pass, child) {
-                    // SAFETY: kill sends a signal to the child this process started.
-                    unsafe { libc::kill(pid as i32, *n) };
+struct Signals(Vec<(tokio::signal::unix::Signal, i32, bool)>);
+
+#[cfg(unix)]
+impl Signals {
+    fn catch() -> Self {
+        use std::io::IsTerminal;
+        use tokio::signal::unix::{signal, SignalKind};
+        let tty = std::io::stdin().is_terminal();
+        let kinds = [
+            (SignalKind::terminate(), libc::SIGTERM, true),
+            (SignalKind::hangup(), libc::SIGHUP, true),
+            (SignalKind::interrupt(), libc::SIGINT, !tty),
+            (SignalKind::quit(), libc::SIGQUIT, !tty),
+        ];
+        Signals(
+            kinds
+                .into_iter()
+                .filter_map(|(k, n, pass)| Some((signal(k).ok()?, n, pass)))
+                .collect(),
+        )
+    }
+
+    /// Passes each on to the child as it comes. Never returns.
+    async fn forward(mut self, child: Option<u32>) {
+        std::future::poll_fn(|cx| {
+            for (s, n, pass) in self.0.iter_mut() {
+                while let std::task::Poll::Ready(Some(())) = s.poll_recv(cx) {
+                    if let (true, Some(pid)) = (*pass, child) {
+                        // SAFETY: kill sends a signal to the child this process started.
+                        unsafe { libc::kill(pid as i32, *n) };
+                    }
                 }
             }
-        }
-        std::task::Poll::<()>::Pending
-    })
-    .await
+            std::task::Poll::<()>::Pending
+        })
+        .await
+    }
 }
 
 /// Windows: Ctrl-C and Ctrl-Break reach every process of the console's group, the child
 /// included; Keyport handles them (so it is not ended) and only waits for the child to
-/// end, then cleans up. Never returns.
+/// end, then cleans up.
 #[cfg(windows)]
-async fn forward_signals(_child: Option<u32>) {
-    use tokio::signal::windows::{ctrl_break, ctrl_c};
-    let (c, b) = (ctrl_c(), ctrl_break());
-    if let (Ok(mut c), Ok(mut b)) = (c, b) {
-        loop {
-            tokio::select! {
-                _ = c.recv() => {}
-                _ = b.recv() => {}
+struct Signals(
+    Option<(
+        tokio::signal::windows::CtrlC,
+        tokio::signal::windows::CtrlBreak,
+    )>,
+);
+
+#[cfg(windows)]
+impl Signals {
+    fn catch() -> Self {
+        use tokio::signal::windows::{ctrl_break, ctrl_c};
+        Signals(ctrl_c().ok().zip(ctrl_break().ok()))
+    }
+
+    /// Never returns.
+    async fn forward(self, _child: Option<u32>) {
+        if let Some((mut c, mut b)) = self.0 {
+            loop {
+                tokio::select! {
+                    _ = c.recv() => {}
+                    _ = b.recv() => {}
+                }
             }
         }
+        std::future::pending::<()>().await
     }
-    std::future::pending::<()>().await
 }
 
 #[cfg(not(any(unix, windows)))]
-async fn forward_signals(_child: Option<u32>) {
-    std::future::pending::<()>().await
+struct Signals;
+
+#[cfg(not(any(unix, windows)))]
+impl Signals {
+    fn catch() -> Self {
+        Signals
+    }
+
+    async fn forward(self, _child: Option<u32>) {
+        std::future::pending::<()>().await
+    }
 }
 
 /// Runs the command in Keyport's place (nothing of Keyport's must outlive it).
@@ -302,6 +339,7 @@ async fn replace_with(mut cmd: std::process::Command, program: &std::ffi::OsStr)
 /// waits for it as it does with token files to keep, and passes its exit code on.
 #[cfg(not(unix))]
 async fn replace_with(cmd: std::process::Command, program: &std::ffi::OsStr) -> ExitCode {
+    let signals = Signals::catch();
     let mut child = match tokio::process::Command::from(cmd).spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -312,7 +350,7 @@ async fn replace_with(cmd: std::process::Command, program: &std::ffi::OsStr) -> 
     let pid = child.id();
     let status = tokio::select! {
         s = child.wait() => s,
-        _ = forward_signals(pid) => unreachable!("forwarding signals never ends"),
+        _ = signals.forward(pid) => unreachable!("forwarding signals never ends"),
     };
     match status {
         Ok(s) => exit_code_of(s),

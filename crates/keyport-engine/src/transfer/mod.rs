@@ -287,9 +287,12 @@ impl Keyport {
 }
 
 /// Writes `bytes` to `path` as a whole: a new file beside it (0600 when `private`, else
-/// 0644), then renamed over the old one (a link there is replaced, never followed).
+/// 0644), then renamed over the old one (a link there is replaced, never followed). On
+/// Windows a new file takes its folder's access list: `private` has no mode to set there.
 pub(crate) fn write_file(path: &Path, bytes: &[u8], private: bool) -> Result<()> {
     use std::io::Write;
+    #[cfg(not(unix))]
+    let _ = private;
     let io = |action, source| Error::Store {
         action,
         path: path.into(),
