@@ -9,17 +9,14 @@ use crate::cli::{
     connect_oidc_public, myob_client, world, World,
 };
 use crate::manual::issue;
-use crate::util::{control, err, fails_with, metadata, num, ok, on_a_pty, out, stats, stored, Run};
+use crate::util::{
+    control, err, fails_with, metadata, num, ok, on_a_pty, out, show, stats, stored, Run,
+};
 use keyport_e2e::{wait_until, TestEnv};
 use keyport_mock::{BUSINESS_ID, BUSINESS_NAME};
 use serde_json::{json, Value};
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-/// `keyport show NAME --json`, parsed.
-fn show(env: &TestEnv, name: &str) -> Value {
-    serde_json::from_str(&ok(env.keyport().args(["show", name, "--json"]).run())).expect("json")
-}
 
 /// The value of the account detail `key` in a connection's JSON view.
 fn detail<'a>(view: &'a Value, key: &str) -> Option<&'a str> {

@@ -1,6 +1,6 @@
 //! Reading and waiting on the Keyport window's page (the DOM contract of `ui/`), for the
-//! window tests that need more than `window.rs`'s clicks: scripts, waits, element boxes,
-//! the real X clipboard, screenshots into `docs/screenshots/`.
+//! window tests: scripts, waits, values, texts and attributes, clicks and fills, the
+//! real X clipboard, screenshots into `docs/screenshots/`.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -237,4 +237,49 @@ pub fn act(app: &Session, name: &str, action: &str) {
     let item = format!("#row-menu[data-for=\"{name}\"] [data-action=\"{action}\"]");
     wait_visible(app, &item);
     click(app, &item);
+}
+
+pub fn value(app: &Session, css: &str) -> Value {
+    app.execute(
+        "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
+        vec![json!(css)],
+    )
+    .unwrap_or_else(|e| panic!("value of {css}: {e}"))
+}
+
+pub fn text(app: &Session, css: &str) -> String {
+    app.find(css)
+        .and_then(|e| e.text())
+        .unwrap_or_else(|e| panic!("text of {css}: {e}"))
+}
+
+/// The `textContent` of `css` (what the DOM holds, clipped or not).
+pub fn dom_text(app: &Session, css: &str) -> String {
+    js(
+        app,
+        &format!(
+            "const e = document.querySelector({}); return e ? e.textContent : '';",
+            json!(css)
+        ),
+    )
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+pub fn attr(app: &Session, css: &str, name: &str) -> Option<String> {
+    app.find(css)
+        .and_then(|e| e.attribute(name))
+        .unwrap_or_else(|e| panic!("attribute {name} of {css}: {e}"))
+}
+
+/// How many inputs (of any kind) `css` holds.
+pub fn inputs_in(app: &Session, css: &str) -> Value {
+    js(
+        app,
+        &format!(
+            "return document.querySelectorAll({}).length;",
+            json!(format!("{css} input, {css} textarea, {css} select"))
+        ),
+    )
 }

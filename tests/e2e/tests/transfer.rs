@@ -7,7 +7,7 @@
 
 use crate::cli::{approve, connect_myob, myob_client, world, World};
 use crate::manual::issue;
-use crate::util::{err, fails_with, list, metadata, ok, out, stored, Run};
+use crate::util::{err, fails_with, list, metadata, ok, out, show, stored, Run};
 use keyport_e2e::env::workspace_root;
 use keyport_e2e::{keychain, TestEnv};
 use serde_json::{json, Value};
@@ -291,8 +291,7 @@ fn tool_reads(tool: &str, file: &Path) -> Value {
 #[test]
 fn environment_files_load_in_postman_insomnia_and_bruno_with_the_token_only_when_asked() {
     let (w, _) = first_profile();
-    let view: Value =
-        serde_json::from_str(&ok(w.env.keyport().args(["show", "acme", "--json"]).run())).unwrap();
+    let view = show(&w.env, "acme");
     let token = stored(&w.env, "acme").unwrap()["access_token"]
         .as_str()
         .unwrap()

@@ -142,6 +142,12 @@ pub fn stored(env: &TestEnv, name: &str) -> Option<Value> {
         .map(|s| serde_json::from_str(&s).expect("keychain entry is JSON"))
 }
 
+/// `keyport show NAME --json`, the real CLI: what it reports of a connection.
+pub fn show(env: &TestEnv, name: &str) -> Value {
+    serde_json::from_str(&ok(env.keyport().args(["show", name, "--json"]).run()))
+        .expect("keyport show --json prints JSON")
+}
+
 /// The metadata file's text ("" when there is none).
 pub fn metadata(env: &TestEnv) -> String {
     std::fs::read_to_string(env.keyport_config_dir().join("connections.json")).unwrap_or_default()

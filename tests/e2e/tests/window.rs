@@ -17,12 +17,13 @@ use keyport_e2e::{
 use keyport_mock::{
     ClientReg, ConfigPatch, IssueReq, ManualVendor, MockServer, OAuthVendor, BUSINESS_NAME,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::page::{
-    act, click, clipboard, fill, js, row, screenshots, select, shot, visible, wait_gone, wait_js,
-    wait_visible, WAIT,
+    act, attr, click, clipboard, dom_text, fill, inputs_in, js, row, screenshots, select, shot,
+    text, value, visible, wait_gone, wait_js, wait_visible, WAIT,
 };
+use crate::util::{show, stored};
 
 const MYOB_KEY: &str = "window-myob-key";
 const MYOB_SECRET: &str = "window-myob-secret";
@@ -60,82 +61,13 @@ fn open_advanced(app: &Session) {
     );
 }
 
-fn value(app: &Session, css: &str) -> Value {
-    app.execute(
-        "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
-        vec![json!(css)],
-    )
-    .unwrap_or_else(|e| panic!("value of {css}: {e}"))
-}
-
-fn text(app: &Session, css: &str) -> String {
-    app.find(css)
-        .and_then(|e| e.text())
-        .unwrap_or_else(|e| panic!("text of {css}: {e}"))
-}
-
-/// The `textContent` of `css` (what the DOM holds, clipped or not).
-fn dom_text(app: &Session, css: &str) -> String {
-    js(
-        app,
-        &format!(
-            "const e = document.querySelector({}); return e ? e.textContent : '';",
-            json!(css)
-        ),
-    )
-    .as_str()
-    .unwrap_or_default()
-    .to_owned()
-}
-
-fn attr(app: &Session, css: &str, name: &str) -> Option<String> {
-    app.find(css)
-        .and_then(|e| e.attribute(name))
-        .unwrap_or_else(|e| panic!("attribute {name} of {css}: {e}"))
-}
-
-/// The connection's keychain entry, parsed.
-fn secrets(env: &TestEnv, name: &str) -> Option<Value> {
-    keychain::lookup(env.namespace(), name).map(|s| {
-        serde_json::from_str(&s)
-            .unwrap_or_else(|e| panic!("keychain entry of {name} is not JSON ({e})"))
-    })
-}
-
 fn access_token(env: &TestEnv, name: &str) -> String {
-    let s = secrets(env, name).unwrap_or_else(|| panic!("no keychain entry for {name}"));
+    let s = stored(env, name).unwrap_or_else(|| panic!("no keychain entry for {name}"));
     s["access_token"]
         .as_str()
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| panic!("keychain entry of {name} has no access_token"))
         .to_owned()
-}
-
-/// `keyport show NAME --json`, the real CLI: what it reports of a connection.
-fn show_json(env: &TestEnv, name: &str) -> Value {
-    let out = env
-        .keyport()
-        .args(["show", name, "--json"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("run keyport show (build it: cargo build -p keyport-cli)");
-    assert!(
-        out.status.success(),
-        "keyport show {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("keyport show --json prints JSON")
-}
-
-/// How many inputs (of any kind) `css` holds.
-fn inputs_in(app: &Session, css: &str) -> Value {
-    js(
-        app,
-        &format!(
-            "return document.querySelectorAll({}).length;",
-            json!(format!("{css} input, {css} textarea, {css} select"))
-        ),
-    )
 }
 
 /// Seconds from the app process's start to the list being on screen (the front end
@@ -317,11 +249,11 @@ fn window_connects_copies_refreshes_and_revokes() {
     assert!(acme_text.contains("MYOB Business API"), "{acme_text}");
     assert!(!visible(&app, "#empty-state"));
     let token1 = access_token(&env, "acme");
-    let stored = secrets(&env, "acme").unwrap();
+    let entry = stored(&env, "acme").unwrap();
     assert!(
-        stored["refresh_token"].is_string(),
+        entry["refresh_token"].is_string(),
         "{}",
-        stored["refresh_token"]
+        entry["refresh_token"]
     );
 
     // While the window is open it serves `keyport token` from memory: with the keychain
@@ -400,7 +332,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     let shop = row("shop");
     let shop_keychain = keychain::lookup(env.namespace(), "shop");
     assert!(shop_keychain.is_some());
-    let shown = show_json(&env, "shop");
+    let shown = show(&env, "shop");
     act(&app, "shop", "edit");
     wait_visible(&app, "#edit-form");
     assert!(
@@ -431,7 +363,7 @@ fn window_connects_copies_refreshes_and_revokes() {
         ),
         "the row to show the new note and client",
     );
-    let edited = show_json(&env, "shop");
+    let edited = show(&env, "shop");
     assert_eq!(edited["note"], json!("Window note"), "{edited}");
     assert_eq!(edited["client"], json!("Clearwater Ltd"), "{edited}");
     assert_eq!(edited["base_url"], shown["base_url"], "left as it was");
@@ -499,7 +431,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     let why = attr(&app, &badge, "title").unwrap_or_default();
     assert_eq!(
         Some(why.as_str()),
-        show_json(&env, "o4-later")["unverified"].as_str(),
+        show(&env, "o4-later")["unverified"].as_str(),
         "the badge's tooltip is the reason"
     );
     assert!(!why.is_empty());
@@ -757,15 +689,15 @@ fn window_connects_copies_refreshes_and_revokes() {
     let consent = advanced_attempt();
     chromium.approve(&consent).expect("MYOB Advanced consent");
     wait_visible(&app, &format!("{}[data-status=\"valid\"]", row("adv")));
-    assert!(secrets(&env, "adv").is_some());
+    assert!(stored(&env, "adv").is_some());
 
     // Reconnect: the engine builds the form from the saved registration and the stored
     // secrets, so nothing is typed; the replaced grant is revoked at the vendor and the
     // window says so; the registration stays as it was.
     let before = access_token(&env, "adv");
-    let registration = show_json(&env, "adv")["registration"].clone();
+    let registration = show(&env, "adv")["registration"].clone();
     assert_eq!(registration["client_id"], json!(ADV_CLIENT));
-    let client_secret = secrets(&env, "adv").unwrap()["client_secret"].clone();
+    let client_secret = stored(&env, "adv").unwrap()["client_secret"].clone();
     assert_eq!(client_secret, json!(ADV_SECRET));
     let revocations = mock.stats().revocations.len();
     act(&app, "adv", "reconnect");
@@ -795,12 +727,12 @@ fn window_connects_copies_refreshes_and_revokes() {
     assert_ne!(access_token(&env, "adv"), before, "the new grant is stored");
     assert_eq!(mock.stats().revocations.len(), revocations + 2);
     assert_eq!(
-        show_json(&env, "adv")["registration"],
+        show(&env, "adv")["registration"],
         registration,
         "the registration is unchanged"
     );
     assert_eq!(
-        secrets(&env, "adv").unwrap()["client_secret"],
+        stored(&env, "adv").unwrap()["client_secret"],
         client_secret,
         "the client secret is kept"
     );
@@ -846,7 +778,7 @@ fn window_connects_copies_refreshes_and_revokes() {
     assert!(consent.contains("code_challenge_method=S256"), "{consent}");
     chromium.approve(&consent).expect("OIDC consent");
     wait_visible(&app, &format!("{}[data-status=\"valid\"]", row("idp")));
-    assert!(secrets(&env, "idp").is_some());
+    assert!(stored(&env, "idp").is_some());
 
     click(&app, "#connect-primary");
     wait_visible(&app, "#connect-form");
