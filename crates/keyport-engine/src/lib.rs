@@ -323,7 +323,7 @@ impl Keyport {
     }
 
     pub async fn view(&self, name: &str) -> Result<ConnectionView> {
-        Ok(ConnectionView::of(&self.store.get(name).await?))
+        Ok(ConnectionView::of(self.store.get(name).await?))
     }
 }
 

@@ -114,8 +114,9 @@ pub struct ConnectionView {
 }
 
 impl ConnectionView {
-    pub fn of(c: &Connection) -> Self {
-        Self::at(c, now())
+    /// The view now, taking the connection (`at` for one that is kept).
+    pub fn of(c: Connection) -> Self {
+        Self::owned(c, now())
     }
 
     /// Whether background refresh should renew it at `now`: an OAuth connection that can

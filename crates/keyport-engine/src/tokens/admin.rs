@@ -164,7 +164,7 @@ impl Keyport {
             .await?;
         session.release(name, claim, false).await?;
         self.record(name, crate::activity::EventKind::TokenReplaced, true, None);
-        Ok(ConnectionView::of(&c))
+        Ok(ConnectionView::of(c))
     }
 
     /// Remembers that a desktop notification for `key` was shown.

@@ -104,7 +104,7 @@ impl Keyport {
             .await?;
         let detail = Some(changed.join(", "));
         self.record(name, crate::activity::EventKind::Edited, true, detail);
-        Ok(ConnectionView::of(&c))
+        Ok(ConnectionView::of(c))
     }
 
     /// The form that signs `name` in again under the same name, from its saved app

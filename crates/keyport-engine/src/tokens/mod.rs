@@ -122,7 +122,7 @@ impl Keyport {
         session
             .save_over(&name, &label, secrets, claim.version)
             .await?;
-        let view = ConnectionView::of(&conn);
+        let view = ConnectionView::of(conn.clone());
         let written = self.store.put(conn).await;
         let _ = session.release(&name, claim, false).await;
         if let Err(e) = written {

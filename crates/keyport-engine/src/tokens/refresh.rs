@@ -43,7 +43,7 @@ impl Keyport {
         }
         self.refresh_inner(name, DEFAULT_MIN_VALID, true)
             .await
-            .map(|(_, c)| ConnectionView::of(&c))
+            .map(|(_, c)| ConnectionView::of(c))
     }
 
     /// Background refresh, one round: renews every connection whose token has less than
@@ -82,7 +82,7 @@ impl Keyport {
         let Some(token) = token.map(|t| super::one_line(name, t)).transpose()? else {
             return Ok(None);
         };
-        let warning = ConnectionView::of(&conn).failing().map(str::to_owned);
+        let warning = ConnectionView::of(conn).failing().map(str::to_owned);
         Ok(Some(Handout { token, warning }))
     }
 
